@@ -1,0 +1,355 @@
+"""The value types every stage shares: assets in, evidence and locations in the middle, verdicts out.
+
+Every model is frozen: a stage never edits what an earlier stage produced, it makes a new value. Stages talk
+to each other only through these types and the `interface.py` of each package.
+"""
+
+from __future__ import annotations
+
+import enum
+import ipaddress
+from datetime import date, datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+JsonValue = Any
+"""Raw answers kept as evidence: whatever JSON-compatible value the source returned."""
+
+
+class Frozen(BaseModel):
+    """Base of every shared model: immutable, and unknown fields are refused."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+# --------------------------------------------------------------------------------------------- inventory
+
+
+class AssetKind(enum.StrEnum):
+    SERVER = "server"
+    MANAGEMENT_TOOL = "management-tool"
+    ADMIN_INTERFACE = "admin-interface"
+    DATA_STORE = "data-store"
+    BACKUP = "backup"
+    NETWORK = "network"
+    SAAS = "saas"
+
+
+class Sensitivity(enum.StrEnum):
+    SENSITIVE = "sensitive"
+    INTERNAL = "internal"
+    PUBLIC = "public"
+
+
+class EntityType(enum.StrEnum):
+    EIV = "eiv"
+    ADMINISTRATION = "administration"
+    PRIVATE = "private"
+
+
+class TargetKind(enum.StrEnum):
+    HOSTNAME = "hostname"
+    IP = "ip"
+    CIDR = "cidr"
+    URL = "url"
+
+
+class SourceRef(Frozen):
+    """Where an asset was declared, so every error and every report can point back at the line."""
+
+    path: str
+    line: int | None = None
+
+
+class Entity(Frozen):
+    name: str
+    type: EntityType = EntityType.EIV
+
+
+class DeclaredLocation(Frozen):
+    """What the entity claims about an asset. Evidence of strength *declared*: never enough alone."""
+
+    country: str | None = None  # ISO 3166-1 alpha-2, upper case
+    city: str | None = None
+    provider: str | None = None
+    qualification: Literal[1, 2] | None = None
+
+
+class CloudRef(Frozen):
+    """A resource in a public cloud, located through the shipped region table."""
+
+    provider: str  # aws | azure | gcp | oci (lower case)
+    region: str | None = None
+    account: str | None = None
+    service: str | None = None
+    resource: str | None = None
+
+
+class Target(Frozen):
+    """The parsed target of an asset. `host` is the name or address that resolvers look up."""
+
+    raw: str
+    kind: TargetKind
+    host: str  # hostname (lower case, no trailing dot), IP address, or CIDR in canonical form
+    port: int | None = None
+    scheme: str | None = None
+
+    def network(self) -> ipaddress.IPv4Network | ipaddress.IPv6Network | None:
+        """The address range of an IP or CIDR target; None for names and URLs with a hostname."""
+        if self.kind in (TargetKind.IP, TargetKind.CIDR):
+            return ipaddress.ip_network(self.host, strict=False)
+        if self.kind is TargetKind.URL:
+            try:
+                return ipaddress.ip_network(self.host, strict=False)
+            except ValueError:
+                return None
+        return None
+
+
+class Asset(Frozen):
+    id: str
+    kind: AssetKind
+    sensitivity: Sensitivity
+    target: Target | None = None
+    vendor: str | None = None
+    cloud: CloudRef | None = None
+    declared: DeclaredLocation | None = None
+    description: str | None = None
+    owner: str | None = None
+    tags: dict[str, str] = Field(default_factory=dict)
+    source: SourceRef
+
+
+class Inventory(Frozen):
+    path: str
+    sha256: str
+    entity: Entity
+    assets: tuple[Asset, ...]
+
+
+# --------------------------------------------------------------------------------------------- evidence
+
+
+class Strength(enum.StrEnum):
+    """How much a source can be trusted about *where a machine is*. A property of the source."""
+
+    AUTHORITATIVE = "authoritative"  # cloud API region, vendor catalog region, CDN edge actually serving
+    MEASURED = "measured"  # GeoIP (a user's MaxMind-format DB) of a resolved address, ASN
+    REGISTERED = "registered"  # RIR delegation / RDAP / WHOIS: where a network is registered
+    DECLARED = "declared"  # the inventory's own claim
+
+    @property
+    def rank(self) -> int:
+        return _STRENGTH_RANK[self]
+
+
+_STRENGTH_RANK = {
+    Strength.AUTHORITATIVE: 3,
+    Strength.MEASURED: 2,
+    Strength.REGISTERED: 1,
+    Strength.DECLARED: 0,
+}
+
+
+class Claim(Frozen):
+    """What one source says about one subject.
+
+    `country` is set when the source names one country. When it only knows the set of places the subject can
+    be in (a SaaS tenant whose region the target does not reveal), `country` is None and `candidates` lists
+    them. `internal` marks reserved/private addresses, which have no public location at all.
+    """
+
+    country: str | None = None
+    candidates: tuple[str, ...] = ()
+    region: str | None = None
+    city: str | None = None
+    asn: int | None = None
+    asn_org: str | None = None
+    provider: str | None = None
+    internal: bool = False
+
+
+class Evidence(Frozen):
+    """One observation, with where it came from. Exactly one of `claim` and `failure` is usually set:
+
+    - `claim` set: the source says something about the subject's location;
+    - `failure` set: the lookup failed (NXDOMAIN, timeout, no entry in the dataset...), and that reason is
+      what makes the location unknown;
+    - both None: supporting information only (a DNS answer listing the addresses that were then located).
+    """
+
+    source: str  # resolver name, e.g. "geoip", "cloud-regions", "vendor-catalog", "dns", "declared"
+    strength: Strength
+    subject: str  # what was looked up: an address, a network, a hostname, "aws:eu-west-3", a vendor key
+    claim: Claim | None = None
+    failure: str | None = None
+    observed_at: datetime
+    dataset: str | None = None  # id of a DataSource in ScanResult.data_sources
+    from_cache: bool = False
+    raw: JsonValue = None
+
+
+class LocationStatus(enum.StrEnum):
+    CONFIRMED = "confirmed"
+    CONTRADICTED = "contradicted"
+    UNKNOWN = "unknown"
+
+
+class SubjectLocation(Frozen):
+    """The fused location of one subject (one address, one cloud region, one vendor tenant)."""
+
+    subject: str
+    status: LocationStatus
+    countries: tuple[str, ...] = ()  # sorted; empty when unknown
+    exact: bool = True  # False: the subject is in *one* of `countries`, not in all of them
+    internal: bool = False
+    strongest: Strength | None = None
+    sources: tuple[str, ...] = ()  # the evidence sources that were fused
+    reason: str
+
+
+class Location(Frozen):
+    """Where an asset is, fused from all its evidence, with the policy that decided and why."""
+
+    status: LocationStatus
+    countries: tuple[str, ...] = ()
+    parts: tuple[SubjectLocation, ...] = ()
+    reason: str
+    policy: str
+
+
+# --------------------------------------------------------------------------------------------- verdicts
+
+
+class Outcome(enum.StrEnum):
+    VIOLATION = "violation"
+    INDETERMINATE = "indeterminate"
+    COMPLIANT = "compliant"
+    NOT_APPLICABLE = "not-applicable"
+
+    @property
+    def rank(self) -> int:
+        return _OUTCOME_RANK[self]
+
+
+_OUTCOME_RANK = {
+    Outcome.VIOLATION: 3,
+    Outcome.INDETERMINATE: 2,
+    Outcome.COMPLIANT: 1,
+    Outcome.NOT_APPLICABLE: 0,
+}
+
+
+class Severity(enum.StrEnum):
+    CRITICAL = "critical"
+    HIGH = "high"
+    MEDIUM = "medium"
+    LOW = "low"
+    INFO = "info"
+
+
+class LegalReference(Frozen):
+    text: str  # e.g. "Décret n° 2-24-921"
+    article: str | None = None  # e.g. "art. 5 §3"
+    article_uncertain: bool = False
+    url: str | None = None
+    quote: str | None = None
+
+
+class Finding(Frozen):
+    """A rule outcome that is not compliant, with what the rule says and how to fix it."""
+
+    rule: str
+    title: str
+    title_fr: str
+    severity: Severity
+    outcome: Outcome
+    message: str
+    message_fr: str
+    remediation: str
+    remediation_fr: str
+    reference: LegalReference
+    see_also: tuple[LegalReference, ...] = ()  # further texts the rule enforces (e.g. law 05-20 beside the decree)
+    reason: str  # why the condition gave this outcome, from the evidence
+
+
+class RuleCheck(Frozen):
+    """Every rule that applied to an asset and what it gave, compliant ones included (for auditors)."""
+
+    rule: str
+    outcome: Outcome
+    reason: str
+
+
+class AssetResult(Frozen):
+    id: str
+    kind: AssetKind
+    target: str | None
+    vendor: str | None = None
+    cloud: CloudRef | None = None
+    sensitivity: Sensitivity
+    declared: DeclaredLocation | None = None
+    source: SourceRef
+    verdict: Outcome
+    location: Location
+    evidence: tuple[Evidence, ...]
+    checks: tuple[RuleCheck, ...]
+    findings: tuple[Finding, ...]
+
+
+class DataSource(Frozen):
+    """A dataset a verdict relied on: which one, which version, how old, under which licence."""
+
+    id: str
+    name: str
+    version: str
+    date: date
+    licence: str
+    url: str | None = None
+    attribution: str | None = None
+    sha256: str | None = None
+    age_days: int | None = None  # relative to ScanResult.generated_at
+    evidence_count: int = 0  # how many evidence items of this scan came from this dataset
+
+
+class RulePackRef(Frozen):
+    id: str
+    title: str
+    version: str
+    path: str
+    sha256: str
+
+
+class Summary(Frozen):
+    assets: int
+    compliant: int
+    violation: int
+    indeterminate: int
+    not_applicable: int
+
+
+class ToolInfo(Frozen):
+    name: str
+    version: str
+
+
+class InventoryRef(Frozen):
+    path: str
+    sha256: str
+    entity: Entity
+
+
+class ScanResult(Frozen):
+    """The single object every reporter renders. Its JSON form is the public contract (`schema_version`)."""
+
+    schema_version: str
+    tool: ToolInfo
+    generated_at: datetime
+    offline: bool
+    inventory: InventoryRef
+    policy: str  # the corroboration policy, in words
+    data_sources: tuple[DataSource, ...]
+    rule_packs: tuple[RulePackRef, ...]
+    summary: Summary
+    assets: tuple[AssetResult, ...]
