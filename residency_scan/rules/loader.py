@@ -1,0 +1,109 @@
+"""Finding and loading rule packs: a file, a directory of files, or the name of a shipped pack.
+
+Every problem of every file named is collected before anything is raised, so one run of `rules lint` shows
+them all. Rule files go through `safe_yaml` like every other user file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from pathlib import Path
+
+from residency_scan.errors import InputError, Problem, RuleFileError
+from residency_scan.rules.conditions import did_you_mean
+from residency_scan.rules.engine import Rule, RulePack, duplicate_problems
+from residency_scan.rules.schema import parse_pack
+from residency_scan.rules.shipped import shipped_rules_dir
+from residency_scan.safe_yaml import load_yaml_text, read_text
+
+MAX_RULE_FILE_BYTES = 4 * 1024 * 1024
+RULE_FILE_SUFFIX = ".yaml"
+
+
+def shipped_pack_names() -> list[str]:
+    """The names `load_rule_packs` accepts for shipped packs (file names without `.yaml`)."""
+    return sorted(path.stem for path in shipped_rules_dir().glob(f"*{RULE_FILE_SUFFIX}") if path.is_file())
+
+
+def default_rule_packs() -> list[RulePack]:
+    """Every shipped pack."""
+    return load_rule_packs([shipped_rules_dir()])
+
+
+def load_rule_pack(path: Path) -> RulePack:
+    """Load and validate one rule file, or raise RuleFileError with every problem in it."""
+    display = str(path)
+    try:
+        text = read_text(path, max_bytes=MAX_RULE_FILE_BYTES, what="rule file")
+        root = load_yaml_text(text, display)
+    except RuleFileError:
+        raise
+    except InputError as exc:
+        raise RuleFileError(list(exc.problems)) from None
+    try:
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError as exc:  # removed or made unreadable since read_text
+        raise RuleFileError([Problem(display, f"rule file cannot be read: {exc.strerror}")]) from None
+    return pack_from_yaml(root, path, digest)
+
+
+def pack_from_yaml(root: object, path: Path, sha256: str) -> RulePack:
+    """Build a pack from parsed YAML (LocatedDict), validating everything; raises RuleFileError."""
+    spec, conditions, problems = parse_pack(root, str(path))
+    if problems or spec is None:
+        raise RuleFileError(problems or [Problem(str(path), "invalid rule pack")])
+    raw_rules = root["rules"] if isinstance(root, dict) else []
+    rules = []
+    for index, (rule_spec, condition) in enumerate(zip(spec.rules, conditions, strict=True)):
+        assert condition is not None  # parse_pack reports a problem for every condition it cannot compile
+        line = raw_rules.line_of(index) if hasattr(raw_rules, "line_of") else None
+        rules.append(Rule.from_spec(rule_spec, condition, spec.pack.id, line))
+    return RulePack(id=spec.pack.id, title=spec.pack.title.en, title_fr=spec.pack.title.fr,
+                    version=spec.pack.version, path=path, sha256=sha256, rules=tuple(rules),
+                    text=spec.pack.text)
+
+
+def _files_for(spec: str | Path) -> list[Path]:
+    path = Path(spec)
+    if path.is_file():
+        return [path]
+    if path.is_dir():
+        files = sorted(p for p in path.iterdir() if p.suffix == RULE_FILE_SUFFIX and p.is_file())
+        if not files:
+            raise RuleFileError([Problem(str(spec), f"no *{RULE_FILE_SUFFIX} rule file in this directory")])
+        return files
+    names = shipped_pack_names()
+    if isinstance(spec, str) and spec in names:
+        return [shipped_rules_dir() / f"{spec}{RULE_FILE_SUFFIX}"]
+    hint = did_you_mean(str(spec), names) if isinstance(spec, str) else None
+    raise RuleFileError([Problem(str(spec), "no such rule file, directory or shipped rule pack",
+                                 hint=hint or f"shipped packs: {', '.join(names) or 'none'}")])
+
+
+def load_rule_packs(specs: Sequence[str | Path]) -> list[RulePack]:
+    """Load every pack named by `specs` (files, directories, shipped pack names), each file once.
+
+    Problems from all files, and ids duplicated across them, are raised together as one RuleFileError.
+    """
+    problems: list[Problem] = []
+    packs: list[RulePack] = []
+    seen: set[Path] = set()
+    for spec in specs:
+        try:
+            files = _files_for(spec)
+        except RuleFileError as exc:
+            problems.extend(exc.problems)
+            continue
+        for file in files:
+            if file.resolve() in seen:
+                continue
+            seen.add(file.resolve())
+            try:
+                packs.append(load_rule_pack(file))
+            except RuleFileError as exc:
+                problems.extend(exc.problems)
+    problems.extend(duplicate_problems(packs))
+    if problems:
+        raise RuleFileError(problems)
+    return packs
