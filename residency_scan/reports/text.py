@@ -1,0 +1,72 @@
+"""Make untrusted strings safe to show to a human.
+
+Asset ids, targets, descriptions, DNS answers, GeoIP city names and even rule messages reach the reports from
+files and networks we do not control. Printed raw to a terminal, an escape sequence can recolour or hide
+lines, forge a hyperlink (OSC 8), retitle the window or, on old terminals, write to the clipboard; a bidi
+override can make "MA" read as "AM". An audit report that a hostile inventory can rewrite is worthless, so
+every untrusted string goes through `clean_terminal` before any reporter that writes for a terminal uses it.
+
+What is removed is *replaced* by `REPLACEMENT` (U+FFFD) rather than dropped: the reader sees that something
+was there, and "ad\\x1bmin" cannot quietly become "admin".
+"""
+
+from __future__ import annotations
+
+import re
+
+REPLACEMENT = "\N{REPLACEMENT CHARACTER}"
+ELLIPSIS = "\N{HORIZONTAL ELLIPSIS}"
+
+DEFAULT_MAX_LEN = 300
+"""Longest untrusted string shown in a report cell. The JSON output always keeps the full value."""
+
+# Escape sequences, in their 7-bit (ESC x) and 8-bit (C1 byte) forms. A whole sequence becomes one
+# replacement character, so its payload (an OSC 8 link target, a window title) never reaches the page.
+_ESCAPE_SEQUENCE = re.compile(
+    r"""
+      (?:\x1b\]|\x9d) [^\x07\x1b\x9c]* (?:\x07|\x1b\\|\x9c)        # OSC ... BEL|ST  (hyperlinks, titles)
+    | (?:\x1b[PX^_]|[\x90\x98\x9e\x9f]) [^\x1b\x9c]* (?:\x1b\\|\x9c) # DCS, SOS, PM, APC ... ST
+    | (?:\x1b\[|\x9b) [\x30-\x3f]* [\x20-\x2f]* [\x40-\x7e]         # CSI (colours, cursor moves)
+    | \x1b [\x20-\x2f]* [\x30-\x7e]                                 # other ESC sequences (ESC c, ESC ( B)
+    """,
+    re.VERBOSE,
+)
+
+# What is left after the sequences: lone ESC, C0 and C1 controls, DEL, lone surrogates (from file names
+# decoded with surrogateescape) and the bidi embeddings, overrides and isolates of "Trojan Source"
+# (CVE-2021-42574).
+# Tab and the line breaks are handled apart, below.
+_UNSAFE_CHARACTER = re.compile(
+    "[\x00-\x08\x0e-\x1f\x7f-\x9f\ud800-\udfff\u202a-\u202e\u2066-\u2069]",
+)
+
+_LINE_BREAK = re.compile("\r\n|[\n\r\x0b\x0c\x85\u2028\u2029]")
+
+
+def clean_terminal(value: str, *, max_len: int = DEFAULT_MAX_LEN, multiline: bool = False) -> str:
+    """Return `value` with every escape sequence and control character replaced, and bounded in length.
+
+    Printable Unicode (accents, Arabic, CJK, emoji) is kept as is. A tab becomes a space. Line breaks become
+    a space, or "\\n" with `multiline=True` (rule messages written as YAML block scalars). Past `max_len`
+    characters the rest is cut and the cut is said, so a truncated target cannot pass for a whole one.
+    """
+    if max_len < 1:
+        raise ValueError(f"max_len must be at least 1, not {max_len}")
+    # NOTE: cut before scanning so a 100 MB string costs no more than a long one. A sequence cut in
+    # half leaves a lone ESC, which the character pass below replaces.
+    budget = max_len * 4 + 64
+    head = value[:budget]
+    cleaned = _ESCAPE_SEQUENCE.sub(REPLACEMENT, head)
+    cleaned = _LINE_BREAK.sub("\n" if multiline else " ", cleaned)
+    cleaned = cleaned.replace("\t", " ")
+    cleaned = _UNSAFE_CHARACTER.sub(REPLACEMENT, cleaned)
+    if len(cleaned) > max_len or len(value) > budget:
+        return f"{cleaned[:max_len]}{ELLIPSIS} (truncated)"
+    return cleaned
+
+
+def clean_line(value: str | None, *, max_len: int = DEFAULT_MAX_LEN, missing: str = "-") -> str:
+    """`clean_terminal` for an optional single-line field, with a visible placeholder for a missing one."""
+    if value is None or value == "":
+        return missing
+    return clean_terminal(value, max_len=max_len)
