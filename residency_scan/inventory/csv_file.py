@@ -24,8 +24,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from residency_scan.bulk import paused_gc
 from residency_scan.errors import InventoryError, Problem
-from residency_scan.inventory.files import ProblemLog, bulk_allocation, read_inventory_file
+from residency_scan.inventory.files import ProblemLog, read_inventory_file
 from residency_scan.inventory.records import (
     ASSET_FIELDS,
     CLOUD_FIELDS,
@@ -61,7 +62,7 @@ class CsvInventory:
         self.sensitivity_tags = tuple(sensitivity_tags)
 
     def load(self) -> Inventory:
-        with bulk_allocation():
+        with paused_gc():
             return self._load()
 
     def _load(self) -> Inventory:

@@ -6,32 +6,12 @@ so that the hash is always the hash of what was checked.
 
 from __future__ import annotations
 
-import contextlib
-import gc
 import hashlib
-from collections.abc import Iterator
 from pathlib import Path
 
 from residency_scan.errors import InputError, InventoryError, Problem
 
 MAX_PROBLEMS = 100
-
-
-@contextlib.contextmanager
-def bulk_allocation() -> Iterator[None]:
-    """Pause the cyclic garbage collector while a whole inventory is built.
-
-    Loading allocates millions of long-lived, acyclic objects (YAML nodes, values, Assets). Each of them
-    pushes CPython towards another full collection that walks everything allocated so far, which made a
-    100,000-asset file several times slower to load; nothing built here needs the cycle collector.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def read_inventory_file(path: Path, max_bytes: int) -> tuple[str, str]:

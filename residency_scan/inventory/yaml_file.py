@@ -20,11 +20,11 @@ import re
 from collections.abc import Sequence
 from pathlib import Path
 
+from residency_scan.bulk import paused_gc
 from residency_scan.errors import InputError, InventoryError, Problem
 from residency_scan.inventory.files import (
     ProblemLog,
     as_inventory_error,
-    bulk_allocation,
     read_inventory_file,
 )
 from residency_scan.inventory.records import (
@@ -60,7 +60,7 @@ class YamlInventory:
         self.sensitivity_tags = tuple(sensitivity_tags)
 
     def load(self) -> Inventory:
-        with bulk_allocation():
+        with paused_gc():
             return self._load()
 
     def _load(self) -> Inventory:
