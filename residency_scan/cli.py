@@ -1,0 +1,248 @@
+"""The command line: parse options, build the pipeline's parts, run it, write the output, map errors to exits.
+
+This is the only module that prints, reads the environment for presentation (NO_COLOR, TTY) or exits.
+Exit codes: 0 nothing at or above --fail-on; 1 findings at or above it; 2 bad usage, inventory or rules;
+3 a runtime failure that prevented a verdict.
+"""
+
+from __future__ import annotations
+
+import enum
+import os
+import sys
+import traceback
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+from rich.console import Console
+
+from residency_scan import __version__
+from residency_scan.errors import InputError, ResidencyScanError, ScanFailure
+from residency_scan.inventory import load_inventory
+from residency_scan.models import Entity, EntityType, Outcome, ScanResult
+from residency_scan.reports import ReportFormat, get_reporter
+from residency_scan.reports.text import clean_terminal
+from residency_scan.rules import RuleEngine, default_rule_packs, load_rule_packs
+from residency_scan.safe_yaml import DEFAULT_MAX_BYTES
+from residency_scan.scan import ResolverSettings, ScanClock, Scanner, build_resolvers, reproducible_time
+
+app = typer.Typer(
+    name="residency-scan",
+    help=(
+        "Prove, or disprove, that sensitive processing stays on Moroccan soil.\n\n"
+        "Reads an infrastructure inventory, locates every server, management tool and admin interface with "
+        "evidence, and judges the result against rule packs for decree 2-24-921 (cloud for entities of vital "
+        "importance). Exit codes: 0 compliant at the --fail-on level, 1 findings, 2 bad input, 3 runtime failure."
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_show_locals=False,
+    rich_markup_mode=None,
+)
+
+_stderr = Console(stderr=True, highlight=False, markup=False, emoji=False)
+
+
+class FailOn(enum.StrEnum):
+    VIOLATION = "violation"
+    INDETERMINATE = "indeterminate"
+    NONE = "none"
+
+
+class Lang(enum.StrEnum):
+    EN = "en"
+    FR = "fr"
+
+
+def _version_callback(value: bool) -> None:
+    if value:
+        typer.echo(f"residency-scan {__version__}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version_callback, is_eager=True, help="Show the version and exit.")
+    ] = False,
+) -> None:
+    """Prove, or disprove, that sensitive processing stays on Moroccan soil."""
+
+
+def _fail(code: int, lines: list[str]) -> NoReturn:
+    for line in lines:
+        _stderr.print(clean_terminal(line), soft_wrap=True)
+    raise typer.Exit(code)
+
+
+@contextmanager
+def _errors_to_exit_codes(debug: bool) -> Iterator[None]:
+    """Known errors become `error: …` lines and their exit code; anything else is a bug (exit 3)."""
+    try:
+        yield
+    except typer.Exit:
+        raise
+    except InputError as exc:
+        _fail(exc.exit_code, [f"error: {p}" for p in exc.problems])
+    except ResidencyScanError as exc:
+        _fail(exc.exit_code, [f"error: {exc}"])
+    except KeyboardInterrupt:
+        _fail(3, ["error: interrupted"])
+    except Exception as exc:  # a bug: say so, without locals (they may hold credentials)
+        if debug:
+            traceback.print_exc()
+        _fail(3, [f"internal error: {type(exc).__name__}: {exc}",
+                  "this is a bug in residency-scan; run again with --debug for a traceback and report it"])
+
+
+def _use_color(flag: bool | None, writing_to_stdout: bool) -> bool:
+    if flag is not None:
+        return flag
+    if not writing_to_stdout or os.environ.get("NO_COLOR") or os.environ.get("TERM") == "dumb":
+        return False
+    return sys.stdout.isatty()
+
+
+def exit_code_for(result: ScanResult, fail_on: FailOn) -> int:
+    """1 when any asset's verdict is at or above the --fail-on level, else 0."""
+    if fail_on is FailOn.NONE:
+        return 0
+    threshold = Outcome(fail_on.value).rank
+    return 1 if any(a.verdict.rank >= threshold for a in result.assets) else 0
+
+
+def _write_output(payload: str | bytes, output: Path | None) -> None:
+    if output is None or str(output) == "-":
+        if isinstance(payload, bytes):
+            sys.stdout.buffer.write(payload)
+        else:
+            sys.stdout.write(payload)
+        sys.stdout.flush()
+        return
+    try:
+        if isinstance(payload, bytes):
+            output.write_bytes(payload)
+        else:
+            output.write_text(payload, encoding="utf-8")
+    except OSError as exc:
+        raise ScanFailure(f"cannot write {output}: {exc.strerror or exc}") from None
+
+
+@app.command()
+def scan(
+    inventory: Annotated[Path, typer.Argument(help="Inventory file: YAML (.yaml/.yml) or CSV (.csv).",
+                                              show_default=False)],
+    output_format: Annotated[ReportFormat, typer.Option("--format", "-f", help="Output format.")] = (
+        ReportFormat.CONSOLE),
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the report to FILE ('-' = stdout).",
+                                                metavar="FILE")] = None,
+    fail_on: Annotated[FailOn, typer.Option(
+        help="Exit 1 when an asset's verdict is at or above this level: 'violation'; 'indeterminate' (the default: "
+             "violations and unknown locations both fail); 'none' (always exit 0 after a complete scan).")]
+        = FailOn.INDETERMINATE,
+    offline: Annotated[bool, typer.Option(
+        "--offline", help="No network: hostnames are not resolved (their location is unknown); only embedded data "
+                          "and the files given here are used.")] = False,
+    rules: Annotated[list[str] | None, typer.Option(
+        "--rules", help="Rule pack: a YAML file, a directory of them, or a shipped pack name. Repeatable. "
+                        "Default: every shipped pack.", metavar="PACK")] = None,
+    geoip_db: Annotated[Path | None, typer.Option(
+        help="Your own MaxMind-format City/Country database (GeoIP2, GeoLite2, DB-IP Lite): measured evidence "
+             "that takes precedence over the embedded registry data.", metavar="MMDB")] = None,
+    asn_db: Annotated[Path | None, typer.Option(help="Your own MaxMind-format ASN database.", metavar="MMDB")] = None,
+    dns_server: Annotated[list[str] | None, typer.Option(
+        "--dns-server", help="DNS server HOST[:PORT] to query instead of the system's. Repeatable.",
+        metavar="HOST[:PORT]")] = None,
+    dns_timeout: Annotated[float, typer.Option(help="Seconds before a DNS lookup is given up (location unknown).",
+                                               min=0.05, max=120.0)] = 3.0,
+    reproducible: Annotated[bool, typer.Option(
+        "--reproducible", help="Pin every timestamp (to SOURCE_DATE_EPOCH, else the newest dataset date) so the "
+                               "same input and data give byte-identical output.")] = False,
+    lang: Annotated[Lang, typer.Option(help="Language of rule titles, messages and remediation.")] = Lang.EN,
+    color: Annotated[bool | None, typer.Option(
+        "--color/--no-color", help="Force colours on or off. Default: on for a terminal, off when NO_COLOR is set "
+                                   "or output is not a terminal.", show_default=False)] = None,
+    max_input_size: Annotated[int, typer.Option(help="Refuse input files larger than this many bytes.", min=1,
+                                                metavar="BYTES")] = DEFAULT_MAX_BYTES,
+    entity_name: Annotated[str | None, typer.Option(help="Entity name (for CSV inventories, which have none).")]
+        = None,
+    entity_type: Annotated[EntityType | None, typer.Option(help="Entity type (for CSV inventories).")] = None,
+    debug: Annotated[bool, typer.Option("--debug", help="Show a traceback for internal errors.")] = False,
+) -> None:
+    """Scan an inventory: locate every asset with evidence and judge it against the rule packs."""
+    with _errors_to_exit_codes(debug):
+        entity = None
+        if entity_name is not None or entity_type is not None:
+            entity = Entity(name=entity_name or inventory.stem, type=entity_type or EntityType.EIV)
+        loaded = load_inventory(inventory, max_bytes=max_input_size, entity=entity)
+        packs = load_rule_packs(rules) if rules else default_rule_packs()
+        engine = RuleEngine(packs)
+        clock = ScanClock()
+        settings = ResolverSettings(offline=offline, geoip_db=geoip_db, asn_db=asn_db,
+                                    dns_servers=tuple(dns_server or ()), dns_timeout=dns_timeout)
+        scanner = Scanner(build_resolvers(settings, clock), engine, clock=clock, offline=offline)
+        if reproducible:
+            clock.pin(reproducible_time(ds.date for ds in scanner.data_sources()))
+        result = scanner.scan(loaded)
+
+        to_stdout = output is None or str(output) == "-"
+        if output_format is ReportFormat.CONSOLE:
+            reporter = get_reporter(output_format, color=_use_color(color, to_stdout), lang=lang.value,
+                                    width=_width(to_stdout))
+        else:
+            reporter = get_reporter(output_format)
+        _write_output(reporter.render(result), output)
+        if not to_stdout or output_format is not ReportFormat.CONSOLE:
+            _stderr.print(clean_terminal(_one_line_summary(result, output)), soft_wrap=True)
+        code = exit_code_for(result, fail_on)
+    raise typer.Exit(code)
+
+
+def _width(to_stdout: bool) -> int:
+    if to_stdout and sys.stdout.isatty():
+        return max(80, Console().width)
+    return 120
+
+
+def _one_line_summary(result: ScanResult, output: Path | None) -> str:
+    s = result.summary
+    data = ", ".join(f"{d.id} {d.version} ({d.date.isoformat()})" for d in result.data_sources)
+    where = f"wrote {output}: " if output is not None and str(output) != "-" else ""
+    return (f"{where}{s.assets} assets: {s.violation} violation, {s.indeterminate} indeterminate, "
+            f"{s.compliant} compliant, {s.not_applicable} not applicable; data: {data or 'none'}")
+
+
+@app.command()
+def datasets(
+    geoip_db: Annotated[Path | None, typer.Option(help="Also describe this MaxMind-format database.")] = None,
+    asn_db: Annotated[Path | None, typer.Option(help="Also describe this ASN database.")] = None,
+    debug: Annotated[bool, typer.Option("--debug", help="Show a traceback for internal errors.")] = False,
+) -> None:
+    """List the datasets a scan would use: name, version, date, age and licence."""
+    with _errors_to_exit_codes(debug):
+        clock = ScanClock()
+        settings = ResolverSettings(offline=True, geoip_db=geoip_db, asn_db=asn_db)
+        resolvers = build_resolvers(settings, clock)
+        today = clock().date()
+        seen: set[str] = set()
+        lines: list[str] = []
+        for resolver in resolvers:
+            for ds in resolver.data_sources():
+                if ds.id in seen:
+                    continue
+                seen.add(ds.id)
+                lines += [f"{ds.id} — {ds.name}",
+                          f"  version {ds.version}, dated {ds.date.isoformat()} ({(today - ds.date).days} days old)",
+                          f"  licence: {ds.licence}"]
+                lines += [f"  source: {ds.url}"] if ds.url else []
+                lines += [f"  attribution: {ds.attribution}"] if ds.attribution else []
+        for line in lines:
+            typer.echo(clean_terminal(line))
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()

@@ -1,0 +1,197 @@
+"""The pipeline, and nothing else: assets → resolvers → evidence → locate → rules → ScanResult.
+
+Everything the scan depends on (resolvers, rule engine, clock) is handed in, so tests and benchmarks assemble a
+Scanner from real parts pointed at local data. `build_resolvers` is the one place that decides which resolvers
+a normal scan uses and in which order.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
+from pathlib import Path
+
+from residency_scan import __version__
+from residency_scan.bulk import paused_gc
+from residency_scan.errors import UsageError
+from residency_scan.locate import POLICY, locate
+from residency_scan.models import (
+    AssetResult,
+    DataSource,
+    Evidence,
+    Inventory,
+    InventoryRef,
+    Outcome,
+    ScanResult,
+    Summary,
+    ToolInfo,
+)
+from residency_scan.resolvers.catalog import VendorCatalogResolver
+from residency_scan.resolvers.cloud_regions import CloudRegionResolver
+from residency_scan.resolvers.declared import DeclaredResolver
+from residency_scan.resolvers.dns import DnsResolver
+from residency_scan.resolvers.geoip import GeoIpResolver
+from residency_scan.resolvers.interface import Resolver
+from residency_scan.rules import RuleContext, RuleEngine
+
+SCHEMA_VERSION = "1.0"
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC).replace(microsecond=0)
+
+
+@dataclass(frozen=True)
+class ResolverSettings:
+    """What the command line says about where evidence may come from."""
+
+    offline: bool = False
+    geoip_db: Path | None = None
+    asn_db: Path | None = None
+    dns_servers: tuple[str, ...] = ()
+    dns_timeout: float = 3.0
+
+
+def build_resolvers(settings: ResolverSettings, clock: Clock) -> list[Resolver]:
+    """The resolvers of a normal scan. Order is the order evidence appears in reports: strongest first."""
+    geoip = GeoIpResolver(geoip_db=settings.geoip_db, asn_db=settings.asn_db, clock=clock)
+    return [
+        CloudRegionResolver(clock=clock),
+        VendorCatalogResolver(clock=clock),
+        geoip,
+        DnsResolver(geoip, offline=settings.offline, nameservers=settings.dns_servers,
+                    timeout=settings.dns_timeout, clock=clock),
+        DeclaredResolver(clock=clock),
+    ]
+
+
+class ScanClock:
+    """The time source of one scan: the wall clock, until `pin` fixes it for reproducible output.
+
+    Resolvers are built with the clock before the datasets they load are known, and the reproducible time
+    depends on those datasets, so the clock must be pinnable after construction.
+    """
+
+    def __init__(self) -> None:
+        self._pinned: datetime | None = None
+
+    def __call__(self) -> datetime:
+        return self._pinned if self._pinned is not None else utc_now()
+
+    def pin(self, when: datetime) -> None:
+        self._pinned = when
+
+
+def reproducible_time(data_dates: Iterable[date]) -> datetime:
+    """The pinned time for byte-identical output.
+
+    `SOURCE_DATE_EPOCH` wins (the reproducible-builds convention); otherwise the newest date among the data and
+    rule packs used, so the pinned time still depends only on the inputs and data ages stay meaningful.
+    """
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if epoch is not None:
+        try:
+            pinned = datetime.fromtimestamp(int(epoch), UTC)
+        except (ValueError, OverflowError, OSError):
+            raise UsageError(f"SOURCE_DATE_EPOCH must be a Unix timestamp, not {epoch!r}") from None
+    else:
+        newest = max(data_dates, default=date(1970, 1, 1))
+        pinned = datetime.combine(newest, time(0, 0), tzinfo=UTC)
+    return pinned
+
+
+class Scanner:
+    """Runs the pipeline over one inventory."""
+
+    def __init__(self, resolvers: Sequence[Resolver], engine: RuleEngine, *, clock: Clock = utc_now,
+                 offline: bool = False) -> None:
+        self._resolvers = list(resolvers)
+        self._engine = engine
+        self._clock = clock
+        self._offline = offline
+
+    def data_sources(self) -> list[DataSource]:
+        """Every dataset the resolvers loaded, by id (a dataset shared by two resolvers appears once)."""
+        by_id: dict[str, DataSource] = {}
+        for resolver in self._resolvers:
+            for ds in resolver.data_sources():
+                by_id.setdefault(ds.id, ds)
+        return [by_id[k] for k in sorted(by_id)]
+
+    def gather(self, inventory: Inventory) -> dict[str, list[Evidence]]:
+        """All evidence per asset id, in resolver order."""
+        evidence: dict[str, list[Evidence]] = {asset.id: [] for asset in inventory.assets}
+        for resolver in self._resolvers:
+            for asset_id, found in resolver.resolve_all(inventory.assets).items():
+                evidence[asset_id].extend(found)
+        return evidence
+
+    def scan(self, inventory: Inventory) -> ScanResult:
+        with paused_gc():
+            return self._scan(inventory)
+
+    def _scan(self, inventory: Inventory) -> ScanResult:
+        generated_at = self._clock()
+        evidence = self.gather(inventory)
+        results: list[AssetResult] = []
+        for asset in inventory.assets:
+            found = evidence[asset.id]
+            location = locate(found)
+            judgement = self._engine.judge(RuleContext(asset=asset, location=location, entity=inventory.entity))
+            results.append(
+                AssetResult(
+                    id=asset.id,
+                    kind=asset.kind,
+                    target=asset.target.raw if asset.target else None,
+                    vendor=asset.vendor,
+                    cloud=asset.cloud,
+                    sensitivity=asset.sensitivity,
+                    declared=asset.declared,
+                    source=asset.source,
+                    verdict=judgement.verdict,
+                    location=location,
+                    evidence=tuple(found),
+                    checks=judgement.checks,
+                    findings=judgement.findings,
+                )
+            )
+        return ScanResult(
+            schema_version=SCHEMA_VERSION,
+            tool=ToolInfo(name="residency-scan", version=__version__),
+            generated_at=generated_at,
+            offline=self._offline,
+            inventory=InventoryRef(path=inventory.path, sha256=inventory.sha256, entity=inventory.entity),
+            policy=POLICY,
+            data_sources=tuple(_with_usage(self.data_sources(), evidence.values(), generated_at)),
+            rule_packs=tuple(self._engine.refs()),
+            summary=summarise(results),
+            assets=tuple(results),
+        )
+
+
+def _with_usage(sources: list[DataSource], evidence: Iterable[list[Evidence]], now: datetime) -> list[DataSource]:
+    used: dict[str, int] = {}
+    for items in evidence:
+        for ev in items:
+            if ev.dataset:
+                used[ev.dataset] = used.get(ev.dataset, 0) + 1
+    return [
+        ds.model_copy(update={"age_days": (now.date() - ds.date).days, "evidence_count": used.get(ds.id, 0)})
+        for ds in sources
+    ]
+
+
+def summarise(results: Sequence[AssetResult]) -> Summary:
+    def count(outcome: Outcome) -> int:
+        return sum(1 for r in results if r.verdict is outcome)
+
+    return Summary(
+        assets=len(results),
+        compliant=count(Outcome.COMPLIANT),
+        violation=count(Outcome.VIOLATION),
+        indeterminate=count(Outcome.INDETERMINATE),
+        not_applicable=count(Outcome.NOT_APPLICABLE),
+    )

@@ -1,0 +1,300 @@
+"""The command line end to end, through Typer's CliRunner: exit codes, outputs, errors without tracebacks."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shlex
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from residency_scan.cli import app
+
+REPO = Path(__file__).resolve().parents[1]
+EXAMPLES = REPO / "examples"
+GOLDEN = Path(__file__).parent / "golden"
+UPDATE_GOLDEN = os.environ.get("RESIDENCY_SCAN_UPDATE_GOLDEN") == "1"
+
+runner = CliRunner()
+
+
+@pytest.fixture(autouse=True)
+def _repo_cwd(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Paths in results are as given on the command line: run from the repository like a user would."""
+    monkeypatch.chdir(REPO)
+    monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
+    monkeypatch.delenv("NO_COLOR", raising=False)
+
+
+@pytest.fixture
+def no_network(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[Any]]:
+    """Refuse any connection or datagram that is not to loopback, and record the attempts."""
+    attempts: list[Any] = []
+    real_connect = socket.socket.connect
+    real_sendto = socket.socket.sendto
+
+    def is_loopback(address: Any) -> bool:
+        host = address[0] if isinstance(address, tuple) else str(address)
+        return host in ("127.0.0.1", "::1", "localhost") or str(host).startswith("127.")
+
+    def guarded_connect(sock: socket.socket, address: Any) -> Any:
+        if not is_loopback(address):
+            attempts.append(address)
+            raise OSError("network disabled in this test")
+        return real_connect(sock, address)
+
+    def guarded_sendto(sock: socket.socket, data: bytes, *args: Any) -> Any:
+        address = args[-1]
+        if not is_loopback(address):
+            attempts.append(address)
+            raise OSError("network disabled in this test")
+        return real_sendto(sock, data, *args)
+
+    monkeypatch.setattr(socket.socket, "connect", guarded_connect)
+    monkeypatch.setattr(socket.socket, "sendto", guarded_sendto)
+    yield attempts
+
+
+def scan(*args: str) -> Any:
+    return runner.invoke(app, ["scan", *args], catch_exceptions=False)
+
+
+def readme_scan_command() -> list[str]:
+    """The scan command on the README's first screen, as a user would type it."""
+    text = (REPO / "README.md").read_text(encoding="utf-8")
+    match = re.search(r"residency-scan (scan [^\n`]+)", text)
+    assert match, "the README must show a scan command"
+    return shlex.split(match.group(1))
+
+
+def test_readme_first_command_scans_an_embedded_example_offline(no_network: list[Any]) -> None:
+    args = readme_scan_command()
+    assert (REPO / args[1]).is_file()
+    result = runner.invoke(app, args, catch_exceptions=False)
+    assert result.exit_code == 1, result.output
+    assert "violation" in result.output
+    assert "Data sources" in result.output
+    assert no_network == []
+
+
+@pytest.mark.parametrize(
+    ("example", "expected_code"),
+    [
+        ("ministere-exemple.yaml", 1),
+        ("hopital-exemple.yaml", 1),
+        ("conforme-exemple.yaml", 0),
+    ],
+)
+def test_examples_exit_with_their_documented_code(example: str, expected_code: int,
+                                                  no_network: list[Any]) -> None:
+    result = scan(f"examples/{example}", "--offline", "--no-color")
+    assert result.exit_code == expected_code, result.output
+    assert no_network == []
+
+
+def test_csv_example_matches_the_yaml_hospital_verdicts() -> None:
+    from_csv = json.loads(scan("examples/hopital-exemple.csv", "--offline", "-f", "json",
+                               "--entity-name", "CHU Exemple", "--entity-type", "eiv").stdout)
+    from_yaml = json.loads(scan("examples/hopital-exemple.yaml", "--offline", "-f", "json").stdout)
+    yaml_verdicts = {a["id"]: a["verdict"] for a in from_yaml["assets"]}
+    for item in from_csv["assets"]:
+        assert item["verdict"] == yaml_verdicts[item["id"]], item["id"]
+    assert from_csv["inventory"]["entity"] == {"name": "CHU Exemple", "type": "eiv"}
+
+
+def test_console_report_has_rows_findings_datasets_and_summary() -> None:
+    result = scan("examples/ministere-exemple.yaml", "--offline", "--no-color")
+    out = result.stdout
+    for asset_id in ("portail-citoyens", "sauvegardes-s3", "supervision", "site-vitrine"):
+        assert asset_id in out
+    assert "MA-DECREE-LOC-1" in out and "art. 5 §3" in out
+    assert "RIR delegation country" in out and "MIT OR Apache-2.0" in out
+    assert re.search(r"13 assets: \d+ violation, \d+ indeterminate, \d+ compliant, 1 not applicable", out)
+    assert "\x1b[" not in out
+
+
+def test_no_color_environment_turns_colours_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NO_COLOR", "1")
+    result = scan("examples/conforme-exemple.yaml", "--offline")
+    assert result.exit_code == 0
+    assert "\x1b[" not in result.stdout
+
+
+def test_color_can_be_forced() -> None:
+    result = scan("examples/conforme-exemple.yaml", "--offline", "--color")
+    assert "\x1b[" in result.stdout
+
+
+def test_french_console_report() -> None:
+    result = scan("examples/ministere-exemple.yaml", "--offline", "--no-color", "--lang", "fr")
+    assert "Les données et systèmes sensibles" in result.stdout or "territoire" in result.stdout
+
+
+def test_json_output_to_file_follows_the_contract(tmp_path: Path) -> None:
+    out = tmp_path / "result.json"
+    result = scan("examples/ministere-exemple.yaml", "--offline", "--format", "json", "-o", str(out))
+    assert result.exit_code == 1
+    assert "wrote" in result.stderr and "13 assets" in result.stderr
+    data = json.loads(out.read_text(encoding="utf-8"))
+    assert data["schema_version"] == "1.0"
+    assert data["tool"]["name"] == "residency-scan"
+    assert data["inventory"]["path"] == "examples/ministere-exemple.yaml"
+    assert len(data["inventory"]["sha256"]) == 64
+    assert set(data["summary"]) == {"assets", "compliant", "violation", "indeterminate", "not_applicable"}
+    ids = [a["id"] for a in data["assets"]]
+    assert ids[:3] == ["portail-citoyens", "base-etat-civil", "reseau-interministeriel"], "inventory order"
+    by_id = {a["id"]: a for a in data["assets"]}
+    backups = by_id["sauvegardes-s3"]
+    assert backups["verdict"] == "violation"
+    assert backups["location"]["status"] == "contradicted"
+    assert backups["location"]["countries"] == ["FR"]
+    assert {f["rule"] for f in backups["findings"]} == {"MA-DECREE-LOC-1"}
+    assert all({"rule", "severity", "outcome", "message", "remediation"} <= set(f) for f in backups["findings"])
+    assert {e["source"] for e in backups["evidence"]} == {"cloud-regions", "declared"}
+    assert by_id["site-vitrine"]["verdict"] == "not-applicable"
+    assert by_id["console-hyperviseur"]["verdict"] == "indeterminate"
+    assert "offline" in by_id["console-hyperviseur"]["location"]["reason"]
+    used = {d["id"]: d for d in data["data_sources"]}
+    assert used["rir-country"]["evidence_count"] > 0
+    assert used["rir-country"]["licence"]
+
+
+def test_reproducible_json_is_byte_identical_and_matches_the_golden(tmp_path: Path) -> None:
+    first, second = tmp_path / "a.json", tmp_path / "b.json"
+    for out in (first, second):
+        result = scan("examples/conforme-exemple.yaml", "--offline", "-f", "json", "--reproducible", "-o", str(out))
+        assert result.exit_code == 0, result.output
+    assert first.read_bytes() == second.read_bytes()
+    golden = GOLDEN / "conforme-exemple.json"
+    if UPDATE_GOLDEN:
+        golden.parent.mkdir(exist_ok=True)
+        golden.write_bytes(first.read_bytes())
+    assert golden.exists(), "run with RESIDENCY_SCAN_UPDATE_GOLDEN=1 to create the golden file"
+    assert first.read_text(encoding="utf-8") == golden.read_text(encoding="utf-8"), (
+        "the JSON result changed; if intended, rerun with RESIDENCY_SCAN_UPDATE_GOLDEN=1 and review the diff")
+
+
+def test_source_date_epoch_pins_the_timestamp(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1767225600")
+    data = json.loads(scan("examples/conforme-exemple.yaml", "--offline", "-f", "json", "--reproducible").stdout)
+    assert data["generated_at"] == "2026-01-01T00:00:00Z"
+
+
+def test_fail_on_violation_ignores_indeterminate(tmp_path: Path) -> None:
+    inventory = tmp_path / "inv.yaml"
+    inventory.write_text(
+        "version: 1\nentity: {name: X, type: eiv}\nassets:\n"
+        "  - {id: console, kind: admin-interface, target: admin.exemple.ma}\n", encoding="utf-8")
+    assert scan(str(inventory), "--offline").exit_code == 1
+    assert scan(str(inventory), "--offline", "--fail-on", "violation").exit_code == 0
+    assert scan(str(inventory), "--offline", "--fail-on", "none").exit_code == 0
+
+
+def test_fail_on_violation_still_fails_on_a_violation() -> None:
+    assert scan("examples/ministere-exemple.yaml", "--offline", "--fail-on", "violation").exit_code == 1
+
+
+def test_bad_inventory_is_exit_2_with_file_line_and_hint(tmp_path: Path) -> None:
+    inventory = tmp_path / "bad.yaml"
+    inventory.write_text(
+        "version: 1\nentity: {name: X, type: eiv}\nassets:\n"
+        "  - id: a\n    kind: management_tol\n    target: 10.0.0.1\n", encoding="utf-8")
+    result = scan(str(inventory), "--offline")
+    assert result.exit_code == 2
+    assert f"{inventory}:5" in result.stderr
+    assert "did you mean 'management-tool'?" in result.stderr
+    assert "Traceback" not in result.output + result.stderr
+
+
+def test_missing_inventory_is_exit_2(tmp_path: Path) -> None:
+    result = scan(str(tmp_path / "absent.yaml"))
+    assert result.exit_code == 2
+    assert "not found" in result.stderr
+
+
+def test_bad_rule_pack_is_exit_2_with_line(tmp_path: Path) -> None:
+    rules = tmp_path / "rules.yaml"
+    rules.write_text("pack:\n  id: x\n  unknown_field: 1\n", encoding="utf-8")
+    result = scan("examples/conforme-exemple.yaml", "--offline", "--rules", str(rules))
+    assert result.exit_code == 2
+    assert str(rules) in result.stderr
+    assert "Traceback" not in result.output + result.stderr
+
+
+def test_unknown_option_value_is_exit_2() -> None:
+    result = runner.invoke(app, ["scan", "examples/conforme-exemple.yaml", "--fail-on", "sometimes"])
+    assert result.exit_code == 2
+
+
+def test_unreadable_dataset_is_exit_3(tmp_path: Path) -> None:
+    corrupt = tmp_path / "corrupt.mmdb"
+    corrupt.write_bytes(b"this is not a MaxMind database" * 10)
+    result = scan("examples/conforme-exemple.yaml", "--offline", "--geoip-db", str(corrupt))
+    assert result.exit_code == 3
+    assert "corrupt.mmdb" in result.stderr
+    assert "Traceback" not in result.output + result.stderr
+
+
+def test_unwritable_output_is_exit_3(tmp_path: Path) -> None:
+    result = scan("examples/conforme-exemple.yaml", "--offline", "-f", "json", "-o", str(tmp_path / "no" / "x.json"))
+    assert result.exit_code == 3
+    assert "cannot write" in result.stderr
+
+
+def test_bad_dns_server_is_exit_2() -> None:
+    result = scan("examples/conforme-exemple.yaml", "--dns-server", "not a server")
+    assert result.exit_code == 2
+
+
+def test_markup_and_html_in_names_are_shown_as_text(tmp_path: Path) -> None:
+    inventory = tmp_path / "hostile.yaml"
+    inventory.write_text(
+        "version: 1\nentity: {name: \"<script>alert(1)</script> [bold red]x[/]\", type: eiv}\nassets:\n"
+        "  - id: a\n    kind: server\n    target: 41.248.12.10\n"
+        "    description: \"[link=http://evil]click[/link] <b>gras</b>\"\n"
+        "    declared: {country: MA}\n", encoding="utf-8")
+    result = scan(str(inventory), "--offline", "--no-color")
+    assert result.exit_code == 0, result.output
+    assert "\x1b" not in result.stdout
+    assert "<script>alert(1)</script> [bold red]x[/]" in result.stdout, "markup is shown as text, not interpreted"
+
+
+def test_terminal_escapes_in_an_inventory_are_refused_and_not_echoed(tmp_path: Path) -> None:
+    inventory = tmp_path / "hostile.yaml"
+    inventory.write_text(
+        "version: 1\nentity: {name: X, type: eiv}\nassets:\n"
+        "  - id: a\n    kind: server\n    target: 41.248.12.10\n"
+        "    description: \"\\e]8;;http://evil\\e\\\\click \\e[31mred\"\n", encoding="utf-8")
+    result = scan(str(inventory), "--offline", "--no-color")
+    assert result.exit_code == 2
+    assert f"{inventory}:7" in result.stderr
+    assert "\x1b" not in result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("command", [[], ["scan"], ["datasets"]])
+def test_help_explains_every_option(command: list[str]) -> None:
+    result = runner.invoke(app, [*command, "--help"])
+    assert result.exit_code == 0
+    if command == ["scan"]:
+        for option in ("--format", "--output", "--fail-on", "--offline", "--rules", "--geoip-db", "--asn-db",
+                       "--dns-server", "--dns-timeout", "--reproducible", "--lang", "--color"):
+            assert option in result.output
+
+
+def test_version() -> None:
+    result = runner.invoke(app, ["--version"])
+    assert result.exit_code == 0
+    assert result.stdout.startswith("residency-scan ")
+
+
+def test_datasets_lists_embedded_data_with_dates_and_licences() -> None:
+    result = runner.invoke(app, ["datasets"])
+    assert result.exit_code == 0
+    assert "rir-country" in result.stdout and "cloud-regions" in result.stdout and "vendor-catalog" in result.stdout
+    assert re.search(r"20\d\d-\d\d-\d\d", result.stdout)
