@@ -274,6 +274,26 @@ class Finding(Frozen):
     reason: str  # why the condition gave this outcome, from the evidence
 
 
+class RuleInfo(Frozen):
+    """A rule that took part in the scan, described once so reports can explain every rule id they show
+    (SARIF rule metadata, the compliance matrix) without reading rule files."""
+
+    id: str
+    pack: str
+    title: str
+    title_fr: str
+    severity: Severity
+    reference: LegalReference
+    see_also: tuple[LegalReference, ...] = ()
+    message: str  # the rule's message template ({asset}, {countries}, {reason} not filled in)
+    message_fr: str
+    remediation: str  # template, like message
+    remediation_fr: str
+    kinds: tuple[AssetKind, ...] | None = None  # None: every kind
+    sensitivity: tuple[Sensitivity, ...] | None = None
+    entity_types: tuple[EntityType, ...] | None = None
+
+
 class RuleCheck(Frozen):
     """Every rule that applied to an asset and what it gave, compliant ones included (for auditors)."""
 
@@ -351,5 +371,6 @@ class ScanResult(Frozen):
     policy: str  # the corroboration policy, in words
     data_sources: tuple[DataSource, ...]
     rule_packs: tuple[RulePackRef, ...]
+    rules: tuple[RuleInfo, ...] = ()
     summary: Summary
     assets: tuple[AssetResult, ...]

@@ -167,6 +167,7 @@ class Scanner:
             policy=POLICY,
             data_sources=tuple(_with_usage(self.data_sources(), evidence.values(), generated_at)),
             rule_packs=tuple(self._engine.refs()),
+            rules=self._engine.infos(),
             summary=summarise(results),
             assets=tuple(results),
         )

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from residency_scan.errors import Problem, RuleFileError
 from residency_scan.models import (
@@ -19,6 +20,7 @@ from residency_scan.models import (
     LegalReference,
     Outcome,
     RuleCheck,
+    RuleInfo,
     RulePackRef,
     Sensitivity,
     Severity,
@@ -99,6 +101,18 @@ class Rule:
             remediation_fr=Template.parse(spec.remediation.fr),
             line=line,
         )
+
+    def info(self) -> RuleInfo:
+        """The rule as reports describe it."""
+        def listed(values: frozenset[Any] | None) -> tuple[Any, ...] | None:
+            return None if values is None else tuple(sorted(values))
+
+        return RuleInfo(
+            id=self.id, pack=self.pack, title=self.title, title_fr=self.title_fr, severity=self.severity,
+            reference=self.reference, see_also=self.see_also, message=self.message.text,
+            message_fr=self.message_fr.text, remediation=self.remediation.text,
+            remediation_fr=self.remediation_fr.text, kinds=listed(self.kinds),
+            sensitivity=listed(self.sensitivity), entity_types=listed(self.entity_types))
 
     def applies(self, kind: AssetKind, sensitivity: Sensitivity, entity_type: EntityType) -> bool:
         return ((self.kinds is None or kind in self.kinds)
@@ -191,6 +205,10 @@ class RuleEngine:
 
     def refs(self) -> tuple[RulePackRef, ...]:
         return self._refs
+
+    def infos(self) -> tuple[RuleInfo, ...]:
+        """Every rule of every pack, in pack then file order."""
+        return tuple(rule.info() for rule in self.rules)
 
     def rules_for(self, kind: AssetKind, sensitivity: Sensitivity,
                   entity_type: EntityType) -> tuple[Rule, ...]:
