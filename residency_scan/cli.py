@@ -14,7 +14,7 @@ import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated, BinaryIO, NoReturn
 
 import typer
 from rich.console import Console
@@ -24,6 +24,8 @@ from residency_scan.errors import InputError, ResidencyScanError, ScanFailure
 from residency_scan.inventory import load_inventory
 from residency_scan.models import Entity, EntityType, Outcome, ScanResult
 from residency_scan.reports import ReportFormat, get_reporter
+from residency_scan.reports.interface import Reporter
+from residency_scan.reports.json import AssetSpool
 from residency_scan.reports.text import clean_terminal
 from residency_scan.rules import RuleEngine, default_rule_packs, load_rule_packs
 from residency_scan.safe_yaml import DEFAULT_MAX_BYTES
@@ -110,25 +112,29 @@ def exit_code_for(result: ScanResult, fail_on: FailOn) -> int:
     """1 when any asset's verdict is at or above the --fail-on level, else 0."""
     if fail_on is FailOn.NONE:
         return 0
+    counts = {Outcome.VIOLATION: result.summary.violation, Outcome.INDETERMINATE: result.summary.indeterminate}
     threshold = Outcome(fail_on.value).rank
-    return 1 if any(a.verdict.rank >= threshold for a in result.assets) else 0
+    return 1 if any(n and outcome.rank >= threshold for outcome, n in counts.items()) else 0
 
 
-def _write_output(payload: str | bytes, output: Path | None) -> None:
-    if output is None or str(output) == "-":
-        if isinstance(payload, bytes):
-            sys.stdout.buffer.write(payload)
-        else:
-            sys.stdout.write(payload)
-        sys.stdout.flush()
-        return
+@contextmanager
+def _output_stream(output: Path | None) -> Iterator[BinaryIO]:
+    """The binary stream a report goes to: `output`, or stdout for None and '-'."""
     try:
-        if isinstance(payload, bytes):
-            output.write_bytes(payload)
+        if output is None or str(output) == "-":
+            yield sys.stdout.buffer
+            sys.stdout.flush()
         else:
-            output.write_text(payload, encoding="utf-8")
+            with output.open("wb") as stream:
+                yield stream
     except OSError as exc:
-        raise ScanFailure(f"cannot write {output}: {exc.strerror or exc}") from None
+        raise ScanFailure(f"cannot write {output or 'standard output'}: {exc.strerror or exc}") from None
+
+
+def _write_report(reporter: Reporter, result: ScanResult, output: Path | None) -> None:
+    payload = reporter.render(result)
+    with _output_stream(output) as stream:
+        stream.write(payload.encode("utf-8") if isinstance(payload, str) else payload)
 
 
 @app.command()
@@ -186,15 +192,17 @@ def scan(
         scanner = Scanner(build_resolvers(settings, clock), engine, clock=clock, offline=offline)
         if reproducible:
             clock.pin(reproducible_time(ds.date for ds in scanner.data_sources()))
-        result = scanner.scan(loaded)
-
         to_stdout = output is None or str(output) == "-"
-        if output_format is ReportFormat.CONSOLE:
-            reporter = get_reporter(output_format, color=_use_color(color, to_stdout), lang=lang.value,
-                                    width=_width(to_stdout))
+        if output_format is ReportFormat.JSON:
+            # Streamed: each asset is written to a spool as soon as it is judged (flat memory on 100k assets).
+            with AssetSpool() as spool:
+                result = scanner.scan(loaded, on_asset=spool.add)
+                with _output_stream(output) as stream:
+                    spool.write_document(result, stream)
         else:
-            reporter = get_reporter(output_format)
-        _write_output(reporter.render(result), output)
+            result = scanner.scan(loaded)
+            options = {"color": _use_color(color, to_stdout), "lang": lang.value, "width": _width(to_stdout)}
+            _write_report(get_reporter(output_format, **options), result, output)
         if not to_stdout or output_format is not ReportFormat.CONSOLE:
             _stderr.print(clean_terminal(_one_line_summary(result, output)), soft_wrap=True)
         code = exit_code_for(result, fail_on)

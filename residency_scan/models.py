@@ -8,13 +8,24 @@ from __future__ import annotations
 
 import enum
 import ipaddress
-from datetime import date, datetime
-from typing import Any, Literal
+from datetime import UTC, date, datetime
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+SCHEMA_VERSION = "1.0"
+"""Version of the JSON contract (`ScanResult`). Bump the major part when a key is removed or changes meaning."""
 
 JsonValue = Any
 """Raw answers kept as evidence: whatever JSON-compatible value the source returned."""
+
+
+def _as_utc(value: datetime) -> datetime:
+    """Naive datetimes are taken as UTC; aware ones are converted, so every timestamp serialises with "Z"."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+UtcDateTime = Annotated[datetime, AfterValidator(_as_utc)]
 
 
 class Frozen(BaseModel):
@@ -184,7 +195,7 @@ class Evidence(Frozen):
     subject: str  # what was looked up: an address, a network, a hostname, "aws:eu-west-3", a vendor key
     claim: Claim | None = None
     failure: str | None = None
-    observed_at: datetime
+    observed_at: UtcDateTime
     dataset: str | None = None  # id of a DataSource in ScanResult.data_sources
     from_cache: bool = False
     raw: JsonValue = None
@@ -365,7 +376,7 @@ class ScanResult(Frozen):
 
     schema_version: str
     tool: ToolInfo
-    generated_at: datetime
+    generated_at: UtcDateTime
     offline: bool
     inventory: InventoryRef
     policy: str  # the corroboration policy, in words

@@ -8,7 +8,8 @@ a normal scan uses and in which order.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable, Sequence
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from pathlib import Path
@@ -18,6 +19,8 @@ from residency_scan.bulk import paused_gc
 from residency_scan.errors import UsageError
 from residency_scan.locate import POLICY, locate
 from residency_scan.models import (
+    SCHEMA_VERSION,
+    Asset,
     AssetResult,
     DataSource,
     Evidence,
@@ -36,7 +39,8 @@ from residency_scan.resolvers.geoip import GeoIpResolver
 from residency_scan.resolvers.interface import Resolver
 from residency_scan.rules import RuleContext, RuleEngine
 
-SCHEMA_VERSION = "1.0"
+CHUNK_SIZE = 5_000
+"""Assets resolved together: large enough for batching resolvers, small enough to bound memory."""
 Clock = Callable[[], datetime]
 
 
@@ -121,43 +125,30 @@ class Scanner:
                 by_id.setdefault(ds.id, ds)
         return [by_id[k] for k in sorted(by_id)]
 
-    def gather(self, inventory: Inventory) -> dict[str, list[Evidence]]:
+    def gather(self, assets: Sequence[Asset]) -> dict[str, list[Evidence]]:
         """All evidence per asset id, in resolver order."""
-        evidence: dict[str, list[Evidence]] = {asset.id: [] for asset in inventory.assets}
+        evidence: dict[str, list[Evidence]] = {asset.id: [] for asset in assets}
         for resolver in self._resolvers:
-            for asset_id, found in resolver.resolve_all(inventory.assets).items():
+            for asset_id, found in resolver.resolve_all(assets).items():
                 evidence[asset_id].extend(found)
         return evidence
 
-    def scan(self, inventory: Inventory) -> ScanResult:
-        with paused_gc():
-            return self._scan(inventory)
+    def scan(self, inventory: Inventory, *, on_asset: Callable[[AssetResult], None] | None = None) -> ScanResult:
+        """Scan the whole inventory.
 
-    def _scan(self, inventory: Inventory) -> ScanResult:
+        With `on_asset`, each asset's result is handed over as soon as it is judged and the returned
+        ScanResult has no assets (its summary and dataset counts are complete): that is how a large JSON
+        result is streamed to disk without holding every asset's evidence in memory at once.
+        """
         generated_at = self._clock()
-        evidence = self.gather(inventory)
-        results: list[AssetResult] = []
-        for asset in inventory.assets:
-            found = evidence[asset.id]
-            location = locate(found)
-            judgement = self._engine.judge(RuleContext(asset=asset, location=location, entity=inventory.entity))
-            results.append(
-                AssetResult(
-                    id=asset.id,
-                    kind=asset.kind,
-                    target=asset.target.raw if asset.target else None,
-                    vendor=asset.vendor,
-                    cloud=asset.cloud,
-                    sensitivity=asset.sensitivity,
-                    declared=asset.declared,
-                    source=asset.source,
-                    verdict=judgement.verdict,
-                    location=location,
-                    evidence=tuple(found),
-                    checks=judgement.checks,
-                    findings=judgement.findings,
-                )
-            )
+        kept: list[AssetResult] = []
+        tally = _Tally()
+        with paused_gc():
+            for result in self._results(inventory, tally):
+                if on_asset is None:
+                    kept.append(result)
+                else:
+                    on_asset(result)
         return ScanResult(
             schema_version=SCHEMA_VERSION,
             tool=ToolInfo(name="residency-scan", version=__version__),
@@ -165,24 +156,74 @@ class Scanner:
             offline=self._offline,
             inventory=InventoryRef(path=inventory.path, sha256=inventory.sha256, entity=inventory.entity),
             policy=POLICY,
-            data_sources=tuple(_with_usage(self.data_sources(), evidence.values(), generated_at)),
+            data_sources=tuple(tally.data_sources(self.data_sources(), generated_at)),
             rule_packs=tuple(self._engine.refs()),
             rules=self._engine.infos(),
-            summary=summarise(results),
-            assets=tuple(results),
+            summary=tally.summary(),
+            assets=tuple(kept),
+        )
+
+    def _results(self, inventory: Inventory, tally: _Tally) -> Iterator[AssetResult]:
+        """Asset results in inventory order, resolved CHUNK_SIZE assets at a time.
+
+        Resolvers that batch (DNS, cloud APIs) still get thousands of assets per call, while the evidence of
+        a 100,000-asset inventory never has to be held all at once.
+        """
+        assets = inventory.assets
+        for start in range(0, len(assets), CHUNK_SIZE):
+            chunk = assets[start:start + CHUNK_SIZE]
+            evidence = self.gather(chunk)
+            for asset in chunk:
+                result = self._judge(asset, evidence.pop(asset.id), inventory)
+                tally.add(result)
+                yield result
+
+    def _judge(self, asset: Asset, found: list[Evidence], inventory: Inventory) -> AssetResult:
+        location = locate(found)
+        judgement = self._engine.judge(RuleContext(asset=asset, location=location, entity=inventory.entity))
+        return AssetResult(
+            id=asset.id,
+            kind=asset.kind,
+            target=asset.target.raw if asset.target else None,
+            vendor=asset.vendor,
+            cloud=asset.cloud,
+            sensitivity=asset.sensitivity,
+            declared=asset.declared,
+            source=asset.source,
+            verdict=judgement.verdict,
+            location=location,
+            evidence=tuple(found),
+            checks=judgement.checks,
+            findings=judgement.findings,
         )
 
 
-def _with_usage(sources: list[DataSource], evidence: Iterable[list[Evidence]], now: datetime) -> list[DataSource]:
-    used: dict[str, int] = {}
-    for items in evidence:
-        for ev in items:
-            if ev.dataset:
-                used[ev.dataset] = used.get(ev.dataset, 0) + 1
-    return [
-        ds.model_copy(update={"age_days": (now.date() - ds.date).days, "evidence_count": used.get(ds.id, 0)})
-        for ds in sources
-    ]
+class _Tally:
+    """What the result's header needs from every asset: verdict counts and evidence per dataset."""
+
+    def __init__(self) -> None:
+        self.verdicts: Counter[Outcome] = Counter()
+        self.per_dataset: Counter[str] = Counter()
+
+    def add(self, result: AssetResult) -> None:
+        self.verdicts[result.verdict] += 1
+        self.per_dataset.update(ev.dataset for ev in result.evidence if ev.dataset)
+
+    def summary(self) -> Summary:
+        return Summary(
+            assets=sum(self.verdicts.values()),
+            compliant=self.verdicts[Outcome.COMPLIANT],
+            violation=self.verdicts[Outcome.VIOLATION],
+            indeterminate=self.verdicts[Outcome.INDETERMINATE],
+            not_applicable=self.verdicts[Outcome.NOT_APPLICABLE],
+        )
+
+    def data_sources(self, sources: list[DataSource], now: datetime) -> list[DataSource]:
+        return [
+            ds.model_copy(update={"age_days": (now.date() - ds.date).days,
+                                  "evidence_count": self.per_dataset[ds.id]})
+            for ds in sources
+        ]
 
 
 def summarise(results: Sequence[AssetResult]) -> Summary:

@@ -11,3 +11,4 @@ class Reporter(Protocol):
     """One output format. The CLI writes what `render` returns (to a file, or stdout for `-o -`)."""
 
     def render(self, result: ScanResult) -> str | bytes: ...
+

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import re
 from datetime import datetime
@@ -11,7 +12,7 @@ import pytest
 
 from residency_scan.models import AssetKind, LocationStatus, Outcome, ScanResult, Strength
 from residency_scan.reports import JsonReporter
-from residency_scan.reports.json import SCHEMA_VERSION
+from residency_scan.reports.json import SCHEMA_VERSION, AssetSpool
 from tests.reports import hostile
 from tests.reports.builders import CASABLANCA, asset, evidence, located, scan_result
 from tests.reports.factories import hostile_scan_result, sample_scan_result
@@ -182,3 +183,15 @@ def test_a_lone_surrogate_becomes_a_replacement_character_so_the_file_is_valid_u
 
 def test_json_golden() -> None:
     assert_matches_golden("sample.json", render(sample_scan_result()))
+
+
+@pytest.mark.parametrize("make", [sample_scan_result, hostile_scan_result, lambda: scan_result([])])
+def test_spooled_document_is_byte_identical_to_render(make: Any) -> None:
+    result = make()
+    out = io.BytesIO()
+    with AssetSpool() as spool:
+        for item in result.assets:
+            spool.add(item)
+        spool.write_document(result.model_copy(update={"assets": ()}), out)
+    assert out.getvalue() == JsonReporter().render(result).encode("utf-8")
+    assert ScanResult.model_validate_json(out.getvalue()) == result
