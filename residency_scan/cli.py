@@ -10,6 +10,7 @@ from __future__ import annotations
 import enum
 import os
 import sys
+import time
 import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -18,6 +19,7 @@ from typing import Annotated, BinaryIO, NoReturn
 
 import typer
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
 from residency_scan import __version__
 from residency_scan.errors import InputError, ResidencyScanError, ScanFailure
@@ -193,20 +195,59 @@ def scan(
         if reproducible:
             clock.pin(reproducible_time(ds.date for ds in scanner.data_sources()))
         to_stdout = output is None or str(output) == "-"
-        if output_format is ReportFormat.JSON:
-            # Streamed: each asset is written to a spool as soon as it is judged (flat memory on 100k assets).
-            with AssetSpool() as spool:
-                result = scanner.scan(loaded, on_asset=spool.add)
-                with _output_stream(output) as stream:
-                    spool.write_document(result, stream)
-        else:
-            result = scanner.scan(loaded)
+        progress = _ProgressBar(enabled=sys.stderr.isatty() and not os.environ.get("CI"))
+        try:
+            if output_format is ReportFormat.JSON:
+                # Streamed: each asset is written to a spool as soon as it is judged (flat memory on 100k assets).
+                with AssetSpool() as spool:
+                    result = scanner.scan(loaded, on_asset=spool.add, on_progress=progress)
+                    progress.close()
+                    with _output_stream(output) as stream:
+                        spool.write_document(result, stream)
+            else:
+                result = scanner.scan(loaded, on_progress=progress)
+        finally:
+            progress.close()
+        if output_format is not ReportFormat.JSON:
             options = {"color": _use_color(color, to_stdout), "lang": lang.value, "width": _width(to_stdout)}
             _write_report(get_reporter(output_format, **options), result, output)
         if not to_stdout or output_format is not ReportFormat.CONSOLE:
             _stderr.print(clean_terminal(_one_line_summary(result, output)), soft_wrap=True)
         code = exit_code_for(result, fail_on)
     raise typer.Exit(code)
+
+
+class _ProgressBar:
+    """A progress bar on stderr, only on a terminal and only once a scan has taken more than a moment.
+
+    Machine outputs never see it: it is drawn on stderr, and not at all when stderr is not a terminal.
+    """
+
+    DELAY_SECONDS = 1.0
+
+    def __init__(self, enabled: bool, console: Console = _stderr, delay: float = DELAY_SECONDS) -> None:
+        self._enabled = enabled
+        self._console = console
+        self._delay = delay
+        self._started = time.monotonic()
+        self._progress: Progress | None = None
+        self._task: TaskID | None = None
+
+    def __call__(self, done: int, total: int) -> None:
+        if not self._enabled or (self._progress is None and time.monotonic() - self._started < self._delay):
+            return
+        if self._progress is None:
+            self._progress = Progress(TextColumn("scanning"), BarColumn(), MofNCompleteColumn(),
+                                      TimeElapsedColumn(), console=self._console, transient=True)
+            self._progress.start()
+            self._task = self._progress.add_task("scan", total=total)
+        assert self._task is not None
+        self._progress.update(self._task, completed=done)
+
+    def close(self) -> None:
+        if self._progress is not None:
+            self._progress.stop()
+            self._progress = None
 
 
 def _width(to_stdout: bool) -> int:

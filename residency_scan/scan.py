@@ -39,6 +39,7 @@ from residency_scan.resolvers.geoip import GeoIpResolver
 from residency_scan.resolvers.interface import Resolver
 from residency_scan.rules import RuleContext, RuleEngine
 
+PROGRESS_EVERY = 100
 CHUNK_SIZE = 5_000
 """Assets resolved together: large enough for batching resolvers, small enough to bound memory."""
 Clock = Callable[[], datetime]
@@ -133,22 +134,32 @@ class Scanner:
                 evidence[asset_id].extend(found)
         return evidence
 
-    def scan(self, inventory: Inventory, *, on_asset: Callable[[AssetResult], None] | None = None) -> ScanResult:
+    def scan(
+        self,
+        inventory: Inventory,
+        *,
+        on_asset: Callable[[AssetResult], None] | None = None,
+        on_progress: Callable[[int, int], None] | None = None,
+    ) -> ScanResult:
         """Scan the whole inventory.
 
         With `on_asset`, each asset's result is handed over as soon as it is judged and the returned
         ScanResult has no assets (its summary and dataset counts are complete): that is how a large JSON
         result is streamed to disk without holding every asset's evidence in memory at once.
+        `on_progress(done, total)` is called as assets are judged (the CLI draws a progress bar from it).
         """
         generated_at = self._clock()
         kept: list[AssetResult] = []
         tally = _Tally()
         with paused_gc():
-            for result in self._results(inventory, tally):
+            total = len(inventory.assets)
+            for done, result in enumerate(self._results(inventory, tally), start=1):
                 if on_asset is None:
                     kept.append(result)
                 else:
                     on_asset(result)
+                if on_progress is not None and (done % PROGRESS_EVERY == 0 or done == total):
+                    on_progress(done, total)
         return ScanResult(
             schema_version=SCHEMA_VERSION,
             tool=ToolInfo(name="residency-scan", version=__version__),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import re
@@ -12,9 +13,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from rich.console import Console
 from typer.testing import CliRunner
 
-from residency_scan.cli import app
+from residency_scan.cli import _ProgressBar, app
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLES = REPO / "examples"
@@ -298,3 +300,25 @@ def test_datasets_lists_embedded_data_with_dates_and_licences() -> None:
     assert result.exit_code == 0
     assert "rir-country" in result.stdout and "cloud-regions" in result.stdout and "vendor-catalog" in result.stdout
     assert re.search(r"20\d\d-\d\d-\d\d", result.stdout)
+
+
+def test_progress_bar_draws_on_its_console_only_when_enabled() -> None:
+    screen = io.StringIO()
+    bar = _ProgressBar(enabled=True, console=Console(file=screen, force_terminal=True, width=80), delay=0.0)
+    bar(50, 100)
+    bar(100, 100)
+    bar.close()
+    bar.close()
+    assert "scanning" in screen.getvalue()
+
+    silent = io.StringIO()
+    off = _ProgressBar(enabled=False, console=Console(file=silent, force_terminal=True), delay=0.0)
+    off(1, 1)
+    off.close()
+    assert silent.getvalue() == ""
+
+
+def test_json_on_stdout_carries_no_progress_or_summary_text() -> None:
+    result = scan("examples/conforme-exemple.yaml", "--offline", "-f", "json")
+    data = json.loads(result.stdout)
+    assert data["summary"]["assets"] == 7
