@@ -95,6 +95,9 @@ class CloudRef(Frozen):
     account: str | None = None
     service: str | None = None
     resource: str | None = None
+    # Why `region` is missing, when the source knows (a Terraform value "known after apply"): the resolver
+    # reports it as the reason the location is unknown, instead of a generic "no region given".
+    unknown_reason: str | None = None
 
 
 class Target(Frozen):
@@ -137,6 +140,7 @@ class Inventory(Frozen):
     sha256: str
     entity: Entity
     assets: tuple[Asset, ...]
+    notes: tuple[str, ...] = ()  # what the source read but did not turn into assets (e.g. skipped resources)
 
 
 # --------------------------------------------------------------------------------------------- evidence
@@ -369,6 +373,7 @@ class InventoryRef(Frozen):
     path: str
     sha256: str
     entity: Entity
+    notes: tuple[str, ...] = ()
 
 
 class ScanResult(Frozen):

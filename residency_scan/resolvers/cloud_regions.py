@@ -188,9 +188,10 @@ class CloudRegionResolver(Resolver):
             return [self._failure(subject, raw_input, self._unknown_provider(cloud.provider))]
         provider = self._table.provider(key)
         if not region_in:
-            return [self._failure(subject, raw_input,
-                                  f"no region given for this {provider.name} resource: add cloud.region "
-                                  "(the region is what locates a cloud resource)")]
+            reason = (f"{provider.name} region unknown: {cloud.unknown_reason}" if cloud.unknown_reason else
+                      f"no region given for this {provider.name} resource: add cloud.region "
+                      "(the region is what locates a cloud resource)")
+            return [self._failure(subject, raw_input, reason)]
         if self._table.is_global(key, region_in):
             return [self._failure(subject, raw_input,
                                   f"global service ({provider.name} region '{shown(region_in)}'): location "
