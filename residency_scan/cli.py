@@ -22,9 +22,10 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
 from residency_scan import __version__
-from residency_scan.errors import InputError, ResidencyScanError, ScanFailure
-from residency_scan.inventory import load_inventory
-from residency_scan.models import Entity, EntityType, Outcome, ScanResult
+from residency_scan.errors import InputError, ResidencyScanError, ScanFailure, UsageError
+from residency_scan.inventory import SENSITIVITY_TAGS, load_inventory
+from residency_scan.inventory.terraform_plan import TerraformPlanInventory
+from residency_scan.models import Entity, EntityType, Inventory, Outcome, ScanResult
 from residency_scan.reports import ReportFormat, get_reporter
 from residency_scan.reports.interface import Reporter
 from residency_scan.reports.json import AssetSpool
@@ -141,8 +142,19 @@ def _write_report(reporter: Reporter, result: ScanResult, output: Path | None) -
 
 @app.command()
 def scan(
-    inventory: Annotated[Path, typer.Argument(help="Inventory file: YAML (.yaml/.yml) or CSV (.csv).",
-                                              show_default=False)],
+    inventory: Annotated[Path | None, typer.Argument(
+        help="Inventory file: YAML (.yaml/.yml) or CSV (.csv). Omit it with --terraform.", show_default=False)]
+        = None,
+    terraform: Annotated[Path | None, typer.Option(
+        "--terraform", help="Scan a Terraform plan (`terraform show -json plan.out > plan.json`) instead of an "
+                            "inventory: AWS, AzureRM and Google resources become assets; a region known only after "
+                            "apply is unknown, never compliant.", metavar="PLAN.json")] = None,
+    sensitivity_map: Annotated[Path | None, typer.Option(
+        help="With --terraform: YAML mapping of resource-address patterns to sensitivity "
+             "('module.patients.*': sensitive), first match wins.", metavar="FILE")] = None,
+    sensitivity_tag: Annotated[list[str] | None, typer.Option(
+        help="Tag (or GCP label) key that carries an asset's sensitivity; repeatable. "
+             "Default: residency:sensitivity and residency_sensitivity.", metavar="KEY")] = None,
     output_format: Annotated[ReportFormat, typer.Option("--format", "-f", help="Output format.")] = (
         ReportFormat.CONSOLE),
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the report to FILE ('-' = stdout).",
@@ -182,10 +194,10 @@ def scan(
 ) -> None:
     """Scan an inventory: locate every asset with evidence and judge it against the rule packs."""
     with _errors_to_exit_codes(debug):
-        entity = None
-        if entity_name is not None or entity_type is not None:
-            entity = Entity(name=entity_name or inventory.stem, type=entity_type or EntityType.EIV)
-        loaded = load_inventory(inventory, max_bytes=max_input_size, entity=entity)
+        loaded = _load(inventory, terraform, sensitivity_map, sensitivity_tag, max_input_size, entity_name,
+                       entity_type)
+        for note in loaded.notes:
+            _stderr.print(clean_terminal(f"note: {note}"), soft_wrap=True)
         packs = load_rule_packs(rules) if rules else default_rule_packs()
         engine = RuleEngine(packs)
         clock = ScanClock()
@@ -209,7 +221,8 @@ def scan(
         finally:
             progress.close()
         if output_format is not ReportFormat.JSON:
-            options = {"color": _use_color(color, to_stdout), "lang": lang.value, "width": _width(to_stdout)}
+            options = {"color": _use_color(color, to_stdout), "lang": lang.value, "width": _width(to_stdout),
+                       "fail_on": fail_on.value}
             _write_report(get_reporter(output_format, **options), result, output)
         if not to_stdout or output_format is not ReportFormat.CONSOLE:
             _stderr.print(clean_terminal(_one_line_summary(result, output)), soft_wrap=True)
@@ -248,6 +261,27 @@ class _ProgressBar:
         if self._progress is not None:
             self._progress.stop()
             self._progress = None
+
+
+def _load(inventory: Path | None, terraform: Path | None, sensitivity_map: Path | None,
+          sensitivity_tag: list[str] | None, max_bytes: int, entity_name: str | None,
+          entity_type: EntityType | None) -> Inventory:
+    """The assets to scan, from an inventory file or a Terraform plan (exactly one of them)."""
+    if (inventory is None) == (terraform is None):
+        raise UsageError("give an inventory file or --terraform PLAN.json (exactly one of them)")
+    if sensitivity_map is not None and terraform is None:
+        raise UsageError("--sensitivity-map applies to --terraform plans only")
+    source_path = inventory or terraform
+    assert source_path is not None
+    entity = None
+    if entity_name is not None or entity_type is not None:
+        entity = Entity(name=entity_name or source_path.stem, type=entity_type or EntityType.EIV)
+    tags = tuple(sensitivity_tag) if sensitivity_tag else SENSITIVITY_TAGS
+    if terraform is not None:
+        return TerraformPlanInventory(terraform, max_bytes=max_bytes, entity=entity, sensitivity_tags=tags,
+                                      sensitivity_map=sensitivity_map).load()
+    assert inventory is not None
+    return load_inventory(inventory, max_bytes=max_bytes, entity=entity, sensitivity_tags=tags)
 
 
 def _width(to_stdout: bool) -> int:

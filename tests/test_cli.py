@@ -322,3 +322,51 @@ def test_json_on_stdout_carries_no_progress_or_summary_text() -> None:
     result = scan("examples/conforme-exemple.yaml", "--offline", "-f", "json")
     data = json.loads(result.stdout)
     assert data["summary"]["assets"] == 7
+
+
+TERRAFORM = "tests/assets/terraform"
+
+
+def test_terraform_plan_gate_fails_on_a_bucket_abroad_and_reports_skipped_resources(tmp_path: Path) -> None:
+    out = tmp_path / "plan-result.json"
+    result = scan("--terraform", f"{TERRAFORM}/aws-v6-resource-region.json", "-f", "json", "-o", str(out))
+    assert result.exit_code == 1, result.output
+    data = json.loads(out.read_text(encoding="utf-8"))
+    by_id = {a["id"]: a for a in data["assets"]}
+    assert by_id["aws_s3_bucket.dossiers"]["verdict"] == "violation"
+    assert by_id["aws_s3_bucket.shuffled"]["verdict"] == "indeterminate"
+    assert "known after apply" in by_id["aws_s3_bucket.shuffled"]["location"]["reason"]
+    assert data["summary"]["compliant"] == 0
+
+
+def test_terraform_and_inventory_together_is_a_usage_error() -> None:
+    result = scan("examples/conforme-exemple.yaml", "--terraform", f"{TERRAFORM}/azurerm.json")
+    assert result.exit_code == 2
+    assert "exactly one" in result.stderr
+
+
+def test_neither_inventory_nor_plan_is_a_usage_error() -> None:
+    result = scan("--offline")
+    assert result.exit_code == 2
+
+
+def test_sensitivity_map_without_a_plan_is_a_usage_error() -> None:
+    result = scan("examples/conforme-exemple.yaml", "--sensitivity-map", f"{TERRAFORM}/sensitivity.yaml")
+    assert result.exit_code == 2
+
+
+def test_malformed_plan_is_exit_2(tmp_path: Path) -> None:
+    plan = tmp_path / "plan.json"
+    plan.write_text('{"format_version": "1.2", "resource_changes": [\n  {"address": ', encoding="utf-8")
+    result = scan("--terraform", str(plan))
+    assert result.exit_code == 2
+    assert str(plan) in result.stderr
+    assert "Traceback" not in result.output + result.stderr
+
+
+def test_plan_of_an_unsupported_format_version_is_exit_2(tmp_path: Path) -> None:
+    plan = tmp_path / "plan.json"
+    plan.write_text('{"format_version": "2.0", "terraform_version": "9.0.0"}', encoding="utf-8")
+    result = scan("--terraform", str(plan))
+    assert result.exit_code == 2
+    assert "format_version" in result.stderr

@@ -14,19 +14,29 @@ from typing import Any
 from residency_scan.reports.console import ConsoleReporter
 from residency_scan.reports.interface import Reporter
 from residency_scan.reports.json import JsonReporter
+from residency_scan.reports.junit import JUnitReporter
+from residency_scan.reports.markdown import MarkdownReporter
+from residency_scan.reports.sarif import SarifReporter
 
-__all__ = ["ConsoleReporter", "JsonReporter", "ReportFormat", "Reporter", "get_reporter"]
+__all__ = ["ConsoleReporter", "JUnitReporter", "JsonReporter", "MarkdownReporter", "ReportFormat", "Reporter",
+           "SarifReporter", "get_reporter"]
 
 
 class ReportFormat(enum.StrEnum):
     CONSOLE = "console"
     JSON = "json"
+    SARIF = "sarif"
+    JUNIT = "junit"
+    MARKDOWN = "markdown"
 
 
 # format -> (factory, the options it accepts)
 _REPORTERS: Mapping[ReportFormat, tuple[Callable[..., Reporter], frozenset[str]]] = {
     ReportFormat.CONSOLE: (ConsoleReporter, frozenset({"color", "width", "lang"})),
     ReportFormat.JSON: (JsonReporter, frozenset()),
+    ReportFormat.SARIF: (SarifReporter, frozenset()),
+    ReportFormat.JUNIT: (JUnitReporter, frozenset()),
+    ReportFormat.MARKDOWN: (MarkdownReporter, frozenset({"lang", "fail_on"})),
 }
 
 
