@@ -12,14 +12,15 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from residency_scan.reports.console import ConsoleReporter
+from residency_scan.reports.html import HtmlReporter
 from residency_scan.reports.interface import Reporter
 from residency_scan.reports.json import JsonReporter
 from residency_scan.reports.junit import JUnitReporter
 from residency_scan.reports.markdown import MarkdownReporter
 from residency_scan.reports.sarif import SarifReporter
 
-__all__ = ["ConsoleReporter", "JUnitReporter", "JsonReporter", "MarkdownReporter", "ReportFormat", "Reporter",
-           "SarifReporter", "get_reporter"]
+__all__ = ["ConsoleReporter", "HtmlReporter", "JUnitReporter", "JsonReporter", "MarkdownReporter", "ReportFormat",
+           "Reporter", "SarifReporter", "get_reporter"]
 
 
 class ReportFormat(enum.StrEnum):
@@ -28,6 +29,7 @@ class ReportFormat(enum.StrEnum):
     SARIF = "sarif"
     JUNIT = "junit"
     MARKDOWN = "markdown"
+    HTML = "html"
 
 
 # format -> (factory, the options it accepts)
@@ -37,6 +39,7 @@ _REPORTERS: Mapping[ReportFormat, tuple[Callable[..., Reporter], frozenset[str]]
     ReportFormat.SARIF: (SarifReporter, frozenset()),
     ReportFormat.JUNIT: (JUnitReporter, frozenset()),
     ReportFormat.MARKDOWN: (MarkdownReporter, frozenset({"lang", "fail_on"})),
+    ReportFormat.HTML: (HtmlReporter, frozenset({"lang"})),
 }
 
 
