@@ -22,10 +22,19 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
 from residency_scan import __version__
+from residency_scan.diff import (
+    DEFAULT_MAX_ITEMS,
+    DEFAULT_RESULT_MAX_BYTES,
+    Baseline,
+    DiffFormat,
+    diff_results,
+    load_result,
+    render_diff,
+)
 from residency_scan.errors import InputError, ResidencyScanError, ScanFailure, UsageError
 from residency_scan.inventory import SENSITIVITY_TAGS, load_inventory
 from residency_scan.inventory.terraform_plan import TerraformPlanInventory
-from residency_scan.models import Entity, EntityType, Inventory, Outcome, ScanResult
+from residency_scan.models import AssetResult, Entity, EntityType, Finding, Inventory, Outcome, ScanResult
 from residency_scan.reports import ReportFormat, get_reporter
 from residency_scan.reports.interface import Reporter
 from residency_scan.reports.json import AssetSpool
@@ -190,6 +199,9 @@ def scan(
     entity_name: Annotated[str | None, typer.Option(help="Entity name (for CSV inventories, which have none).")]
         = None,
     entity_type: Annotated[EntityType | None, typer.Option(help="Entity type (for CSV inventories).")] = None,
+    baseline: Annotated[Path | None, typer.Option(
+        help="A previous JSON result: exit 1 only for findings it did not already have at the same or a worse "
+             "outcome (new or worsened findings). Reports still list every finding.", metavar="OLD.json")] = None,
     debug: Annotated[bool, typer.Option("--debug", help="Show a traceback for internal errors.")] = False,
 ) -> None:
     """Scan an inventory: locate every asset with evidence and judge it against the rule packs."""
@@ -206,18 +218,31 @@ def scan(
         scanner = Scanner(build_resolvers(settings, clock), engine, clock=clock, offline=offline)
         if reproducible:
             clock.pin(reproducible_time(ds.date for ds in scanner.data_sources()))
+        gate = Baseline(load_result(baseline, evidence=False)) if baseline is not None else None
+        unaccepted: list[Finding] = []
+
+        def check_baseline(asset: AssetResult) -> None:
+            if gate is not None:
+                unaccepted.extend(gate.unaccepted(asset))
+
         to_stdout = output is None or str(output) == "-"
         progress = _ProgressBar(enabled=sys.stderr.isatty() and not os.environ.get("CI"))
         try:
             if output_format is ReportFormat.JSON:
                 # Streamed: each asset is written to a spool as soon as it is judged (flat memory on 100k assets).
                 with AssetSpool() as spool:
-                    result = scanner.scan(loaded, on_asset=spool.add, on_progress=progress)
+                    def keep(asset: AssetResult) -> None:
+                        spool.add(asset)
+                        check_baseline(asset)
+
+                    result = scanner.scan(loaded, on_asset=keep, on_progress=progress)
                     progress.close()
                     with _output_stream(output) as stream:
                         spool.write_document(result, stream)
             else:
                 result = scanner.scan(loaded, on_progress=progress)
+                for asset in result.assets:
+                    check_baseline(asset)
         finally:
             progress.close()
         if output_format is not ReportFormat.JSON:
@@ -226,7 +251,54 @@ def scan(
             _write_report(get_reporter(output_format, **options), result, output)
         if not to_stdout or output_format is not ReportFormat.CONSOLE:
             _stderr.print(clean_terminal(_one_line_summary(result, output)), soft_wrap=True)
-        code = exit_code_for(result, fail_on)
+        if gate is None:
+            code = exit_code_for(result, fail_on)
+        else:
+            code = _exit_code_for_findings(unaccepted, fail_on)
+            _stderr.print(f"baseline: {len(unaccepted)} finding(s) not in {clean_terminal(str(baseline))}",
+                          soft_wrap=True)
+    raise typer.Exit(code)
+
+
+def _exit_code_for_findings(findings: list[Finding], fail_on: FailOn) -> int:
+    if fail_on is FailOn.NONE:
+        return 0
+    threshold = Outcome(fail_on.value).rank
+    return 1 if any(f.outcome.rank >= threshold for f in findings) else 0
+
+
+@app.command("diff")
+def diff_command(
+    old: Annotated[Path, typer.Argument(help="The earlier JSON result.", show_default=False)],
+    new: Annotated[Path, typer.Argument(help="The later JSON result.", show_default=False)],
+    output_format: Annotated[DiffFormat, typer.Option("--format", "-f", help="Output format.")] = DiffFormat.CONSOLE,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to FILE ('-' = stdout).",
+                                                metavar="FILE")] = None,
+    fail_on: Annotated[FailOn, typer.Option(
+        help="Exit 1 when a new or worsened finding is at or above this level.")] = FailOn.INDETERMINATE,
+    lang: Annotated[Lang, typer.Option(help="Language of the console and Markdown output.")] = Lang.EN,
+    color: Annotated[bool | None, typer.Option("--color/--no-color", help="Force colours on or off.",
+                                               show_default=False)] = None,
+    max_items: Annotated[int, typer.Option(help="Entries listed per section (console, Markdown); JSON has all.",
+                                           min=1)] = DEFAULT_MAX_ITEMS,
+    max_input_size: Annotated[int, typer.Option(help="Refuse result files larger than this many bytes.", min=1,
+                                                metavar="BYTES")] = DEFAULT_RESULT_MAX_BYTES,
+    debug: Annotated[bool, typer.Option("--debug", help="Show a traceback for internal errors.")] = False,
+) -> None:
+    """Compare two JSON results: new, fixed and changed findings, and assets whose location changed (drift).
+
+    Exit 0 when nothing new or worse is at or above --fail-on, 1 when something is, 2 for bad input.
+    Drift and verdict changes are shown but do not fail on their own.
+    """
+    with _errors_to_exit_codes(debug):
+        diff = diff_results(load_result(old, max_bytes=max_input_size, evidence=False),
+                            load_result(new, max_bytes=max_input_size, evidence=False))
+        to_stdout = output is None or str(output) == "-"
+        text = render_diff(diff, output_format, color=_use_color(color, to_stdout), width=_width(to_stdout),
+                           lang=lang.value, max_items=max_items)
+        with _output_stream(output) as stream:
+            stream.write(text.encode("utf-8"))
+        code = 0 if fail_on is FailOn.NONE else (1 if diff.regressions(Outcome(fail_on.value)) else 0)
     raise typer.Exit(code)
 
 

@@ -370,3 +370,42 @@ def test_plan_of_an_unsupported_format_version_is_exit_2(tmp_path: Path) -> None
     result = scan("--terraform", str(plan))
     assert result.exit_code == 2
     assert "format_version" in result.stderr
+
+
+def _scan_json(inventory: Path, out: Path) -> None:
+    result = scan(str(inventory), "--offline", "-f", "json", "--reproducible", "-o", str(out))
+    assert result.exit_code in (0, 1), result.output
+
+
+def test_diff_and_baseline_gate_only_new_findings(tmp_path: Path) -> None:
+    original = (EXAMPLES / "conforme-exemple.yaml").read_text(encoding="utf-8")
+    before, after = tmp_path / "before.yaml", tmp_path / "after.yaml"
+    before.write_text(original, encoding="utf-8")
+    after.write_text(original.replace("region: af-casablanca-1", "region: eu-west-3").replace(
+        "provider: oci", "provider: aws"), encoding="utf-8")
+    old_json, new_json = tmp_path / "old.json", tmp_path / "new.json"
+    _scan_json(before, old_json)
+    _scan_json(after, new_json)
+
+    same = runner.invoke(app, ["diff", str(old_json), str(old_json)])
+    assert same.exit_code == 0, same.output
+    changed = runner.invoke(app, ["diff", str(old_json), str(new_json), "-f", "json"])
+    assert changed.exit_code == 1, changed.output
+    report = json.loads(changed.stdout)
+    assert [f["asset"] for f in report["new_findings"]] == ["archives"]
+    assert [d["asset"] for d in report["drift"]] == ["archives"]
+
+    # The new result fails on its own, passes against itself as a baseline, fails against the old one.
+    assert scan(str(after), "--offline").exit_code == 1
+    assert scan(str(after), "--offline", "--baseline", str(new_json)).exit_code == 0
+    gated = scan(str(after), "--offline", "-f", "json", "--baseline", str(old_json))
+    assert gated.exit_code == 1
+    assert "1 finding(s) not in" in gated.stderr
+
+
+def test_diff_of_something_that_is_not_a_result_is_exit_2(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_text("{\n  \"schema_version\": \"1.0\",\n  oops\n}", encoding="utf-8")
+    result = runner.invoke(app, ["diff", str(bad), str(bad)])
+    assert result.exit_code == 2
+    assert str(bad) in result.stderr

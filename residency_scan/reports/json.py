@@ -19,16 +19,13 @@ Conventions a consumer can rely on (also stated in the schema):
 from __future__ import annotations
 
 import json
-import re
 import shutil
 import tempfile
 from collections.abc import Iterator
 from typing import Any, BinaryIO
 
-from pydantic import BaseModel
-from pydantic_core import PydanticSerializationError
-
 from residency_scan.models import SCHEMA_VERSION, AssetResult, ScanResult
+from residency_scan.reports.text import dump_model_text
 
 __all__ = ["SCHEMA_VERSION", "AssetSpool", "JsonReporter", "render_schema", "scan_result_schema"]
 
@@ -40,10 +37,6 @@ SCHEMA_RESOURCE = "scan-result.schema.json"
 
 _UTC_SUFFIX_PATTERN = "Z$"
 
-# NOTE: json.dumps already escapes C0 controls and quotes; with ensure_ascii=False it leaves everything
-# else raw. These are the characters that, raw, can still act on a terminal or a browser.
-_INERT = re.compile("[\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
-_SURROGATES = range(0xD800, 0xE000)
 
 class JsonReporter:
     """An implementation of `Reporter` that writes the `ScanResult` contract as indented UTF-8 JSON.
@@ -97,25 +90,17 @@ class AssetSpool:
 
 
 def _head(result: ScanResult, *, has_assets: bool) -> str:
-    head = _dump(result, exclude={"assets"})
+    head = dump_model_text(result, exclude={"assets"})
     assert head.endswith("\n}"), "assets must stay the last field of ScanResult"
     return head[:-2] + (',\n  "assets": [\n' if has_assets else ',\n  "assets": []')
 
 
 def _asset_piece(asset: AssetResult, *, first: bool) -> str:
-    return ("" if first else ",\n") + "    " + _dump(asset).replace("\n", "\n    ")
+    return ("" if first else ",\n") + "    " + dump_model_text(asset).replace("\n", "\n    ")
 
 
 def _tail(*, has_assets: bool) -> str:
     return "\n  ]\n}\n" if has_assets else "\n}\n"
-
-
-def _dump(model: BaseModel, exclude: set[str] | None = None) -> str:
-    try:
-        text = model.model_dump_json(indent=2, exclude=exclude)
-    except PydanticSerializationError:  # a lone surrogate (undecodable file name): the slow, lenient path
-        text = json.dumps(model.model_dump(mode="json", exclude=exclude), indent=2, ensure_ascii=False)
-    return _INERT.sub(_escape, text)
 
 
 def scan_result_schema() -> dict[str, Any]:
@@ -146,11 +131,6 @@ def scan_result_schema() -> dict[str, Any]:
 def render_schema() -> str:
     """The schema file's exact text, so the generator and the freshness test agree byte for byte."""
     return json.dumps(scan_result_schema(), indent=2, ensure_ascii=False) + "\n"
-
-
-def _escape(match: re.Match[str]) -> str:
-    code = ord(match.group())
-    return "\N{REPLACEMENT CHARACTER}" if code in _SURROGATES else f"\\u{code:04x}"
 
 
 def _require_every_key(schema: dict[str, Any]) -> None:

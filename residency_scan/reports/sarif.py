@@ -22,7 +22,6 @@ viewer displays them; the file is written like the JSON report (`inert_json`).
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 from collections.abc import Iterable
 from json.encoder import encode_basestring_ascii
@@ -41,7 +40,7 @@ from residency_scan.models import (
 )
 from residency_scan.reports.labels import as_utc
 from residency_scan.reports.markdown import markdown_escape, safe_link_url
-from residency_scan.reports.text import clean_terminal
+from residency_scan.reports.text import clean_terminal, dump_json_text
 
 SARIF_VERSION = "2.1.0"
 SARIF_SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
@@ -75,20 +74,13 @@ HELP_LEN = 8000
 
 # Same rule as the JSON report: characters valid in JSON that can still act on a terminal or a page are
 # written as \uXXXX; a lone surrogate (only from a file name) becomes U+FFFD so strict parsers accept the file.
-_INERT = re.compile("[\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 _SEMVER = re.compile(r"^\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?$")
 _WORD = re.compile(r"[A-Za-z0-9]+")
 
 
 def inert_json(document: Any) -> str:
-    """`document` as indented UTF-8 JSON, with a final newline, safe to `cat` (see `_INERT`)."""
-    text = json.dumps(document, indent=2, ensure_ascii=False)
-    return _INERT.sub(_escape_inert, text) + "\n"
-
-
-def _escape_inert(match: re.Match[str]) -> str:
-    code = ord(match.group())
-    return "\N{REPLACEMENT CHARACTER}" if 0xD800 <= code < 0xE000 else f"\\u{code:04x}"
+    """`document` as indented UTF-8 JSON, with a final newline, safe to `cat` (see `text.inert_json`)."""
+    return dump_json_text(document) + "\n"
 
 
 def fingerprint(asset_id: str, rule_id: str) -> str:

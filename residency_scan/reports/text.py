@@ -12,7 +12,12 @@ was there, and "ad\\x1bmin" cannot quietly become "admin".
 
 from __future__ import annotations
 
+import json
 import re
+from typing import Any
+
+import pydantic_core
+from pydantic import BaseModel
 
 REPLACEMENT = "\N{REPLACEMENT CHARACTER}"
 ELLIPSIS = "\N{HORIZONTAL ELLIPSIS}"
@@ -70,3 +75,37 @@ def clean_line(value: str | None, *, max_len: int = DEFAULT_MAX_LEN, missing: st
     if value is None or value == "":
         return missing
     return clean_terminal(value, max_len=max_len)
+
+
+# NOTE: json.dumps and pydantic escape C0 controls and quotes; with non-ASCII output they leave everything
+# else raw. These are the characters that, raw, can still act on a terminal or a browser.
+_JSON_UNSAFE = re.compile("[\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+
+
+def dump_json_text(document: Any) -> str:
+    """`document` (plain JSON-able values) as indented, inert JSON text, serialised by pydantic-core (fast)."""
+    try:
+        text = pydantic_core.to_json(document, indent=2).decode("utf-8")
+    except (pydantic_core.PydanticSerializationError, UnicodeDecodeError):  # a lone surrogate: the slow path
+        text = json.dumps(document, indent=2, ensure_ascii=False)
+    return inert_json(text)
+
+
+def dump_model_text(model: BaseModel, *, exclude: set[str] | None = None) -> str:
+    """A model as indented, inert JSON text, exactly as the JSON report writes models."""
+    try:
+        text = model.model_dump_json(indent=2, exclude=exclude)
+    except pydantic_core.PydanticSerializationError:  # a lone surrogate (undecodable file name)
+        text = json.dumps(model.model_dump(mode="json", exclude=exclude), indent=2, ensure_ascii=False)
+    return inert_json(text)
+
+
+def inert_json(text: str) -> str:
+    """JSON text made safe to `cat` or paste: terminal-active characters become \\uXXXX escapes (a JSON parser
+    gives back the exact string), and lone surrogates, which strict parsers refuse, become U+FFFD."""
+    return _JSON_UNSAFE.sub(_escape_json_char, text)
+
+
+def _escape_json_char(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return "\N{REPLACEMENT CHARACTER}" if 0xD800 <= code < 0xE000 else f"\\u{code:04x}"
