@@ -11,9 +11,8 @@ from pathlib import Path
 
 from residency_scan.errors import InventoryError, Problem
 from residency_scan.inventory.csv_file import CsvInventory
-from residency_scan.inventory.files import MAX_PROBLEMS
+from residency_scan.inventory.files import MAX_PROBLEMS, SENSITIVITY_TAGS
 from residency_scan.inventory.interface import InventorySource
-from residency_scan.inventory.records import SENSITIVITY_TAGS
 from residency_scan.inventory.targets import TargetError, parse_target
 from residency_scan.inventory.yaml_file import YamlInventory
 from residency_scan.models import Entity, Inventory
@@ -43,7 +42,7 @@ def inventory_source(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES, entity: 
     if suffix in YAML_SUFFIXES:
         return YamlInventory(path, max_bytes, entity=entity, sensitivity_tags=sensitivity_tags)
     if suffix in CSV_SUFFIXES:
-        return CsvInventory(path, max_bytes, entity, sensitivity_tags=sensitivity_tags)
+        return CsvInventory(path, max_bytes, entity=entity, sensitivity_tags=sensitivity_tags)
     what = f"'{suffix}'" if suffix else "without an extension"
     raise InventoryError([Problem(str(path), f"inventory file {what} is not a format residency-scan reads",
                                   hint="use a .yaml, .yml or .csv file")])

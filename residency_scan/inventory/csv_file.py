@@ -20,24 +20,20 @@ from __future__ import annotations
 import csv
 import io
 import itertools
-from collections.abc import Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING
 
-from residency_scan.bulk import paused_gc
 from residency_scan.errors import InventoryError, Problem
-from residency_scan.inventory.files import ProblemLog, read_inventory_file
+from residency_scan.inventory.files import FileInventory, ProblemLog, read_inventory_file
 from residency_scan.inventory.records import (
     ASSET_FIELDS,
     CLOUD_FIELDS,
     DECLARED_FIELDS,
-    SENSITIVITY_TAGS,
     AssetBuilder,
     located,
 )
 from residency_scan.inventory.suggest import did_you_mean, printable, shown
 from residency_scan.models import Asset, Entity, EntityType, Inventory
-from residency_scan.safe_yaml import DEFAULT_MAX_BYTES, LocatedDict
+from residency_scan.safe_yaml import LocatedDict
 
 if TYPE_CHECKING:
     import _csv
@@ -51,19 +47,8 @@ DELIMITERS = (",", ";", "\t")
 REQUIRED_COLUMNS = ("id", "kind")
 
 
-class CsvInventory:
+class CsvInventory(FileInventory):
     """Reads one CSV inventory."""
-
-    def __init__(self, path: Path, max_bytes: int = DEFAULT_MAX_BYTES, entity: Entity | None = None, *,
-                 sensitivity_tags: Sequence[str] = SENSITIVITY_TAGS) -> None:
-        self.path = path
-        self.max_bytes = max_bytes
-        self.entity = entity
-        self.sensitivity_tags = tuple(sensitivity_tags)
-
-    def load(self) -> Inventory:
-        with paused_gc():
-            return self._load()
 
     def _load(self) -> Inventory:
         display = str(self.path)

@@ -28,6 +28,7 @@ from typing import Any, TypeVar
 from pydantic import ValidationError
 
 from residency_scan.inventory.countries import COUNTRY_CODES, suggest_country
+from residency_scan.inventory.files import SENSITIVITY_TAGS as SENSITIVITY_TAGS  # re-exported
 from residency_scan.inventory.files import ProblemLog
 from residency_scan.inventory.suggest import (
     describe_type,
@@ -55,8 +56,6 @@ DECLARED_FIELDS = ("country", "city", "provider", "qualification")
 CLOUD_FIELDS = ("provider", "region", "account", "service", "resource")
 CLOUD_PROVIDERS = ("aws", "azure", "gcp", "oci")
 _CLOUD_ALIASES = {"amazon": "aws", "microsoft": "azure", "google": "gcp", "oracle": "oci"}
-#: Tags that carry an asset's sensitivity when it has no `sensitivity` field (GCP labels allow no ':').
-SENSITIVITY_TAGS = ("residency:sensitivity", "residency_sensitivity")
 
 MAX_ID = 128
 MAX_SHORT = 128  # vendor, city, provider, cloud region/account/service, tag keys

@@ -18,18 +18,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from pathlib import Path
 
-from residency_scan.bulk import paused_gc
 from residency_scan.errors import InputError, InventoryError, Problem
 from residency_scan.inventory.files import (
+    FileInventory,
     ProblemLog,
     as_inventory_error,
     read_inventory_file,
 )
 from residency_scan.inventory.records import (
     MAX_OWNER,
-    SENSITIVITY_TAGS,
     AssetBuilder,
     AssetDefaults,
     FieldReader,
@@ -37,7 +35,7 @@ from residency_scan.inventory.records import (
 )
 from residency_scan.inventory.suggest import shown
 from residency_scan.models import Asset, Entity, EntityType, Inventory, Sensitivity
-from residency_scan.safe_yaml import DEFAULT_MAX_BYTES, LocatedDict, LocatedList, load_yaml_text
+from residency_scan.safe_yaml import LocatedDict, LocatedList, load_yaml_text
 
 SUPPORTED_VERSION = 1
 # What the YAML spec (and PyYAML's reader) refuses: C0/C1 controls but tab, line breaks and NEL; surrogates;
@@ -49,19 +47,8 @@ DEFAULTS_FIELDS = ("sensitivity", "owner", "tags")
 MAX_ENTITY_NAME = 256
 
 
-class YamlInventory:
+class YamlInventory(FileInventory):
     """Reads one YAML inventory; `entity`, when given, replaces the file's own (e.g. from the CLI)."""
-
-    def __init__(self, path: Path, max_bytes: int = DEFAULT_MAX_BYTES, *, entity: Entity | None = None,
-                 sensitivity_tags: Sequence[str] = SENSITIVITY_TAGS) -> None:
-        self.path = path
-        self.max_bytes = max_bytes
-        self.entity = entity
-        self.sensitivity_tags = tuple(sensitivity_tags)
-
-    def load(self) -> Inventory:
-        with paused_gc():
-            return self._load()
 
     def _load(self) -> Inventory:
         display = str(self.path)
