@@ -12,7 +12,7 @@ import os
 import sys
 import time
 import traceback
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, BinaryIO, NoReturn
@@ -22,6 +22,18 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
 from residency_scan import __version__
+from residency_scan.bundle import (
+    BundleWriter,
+    InputFile,
+    InventoryReading,
+    check_bundle_target,
+    load_bundle,
+    render_from_bundle,
+    replay_inventory,
+    replay_loaded,
+    verify_bundle,
+)
+from residency_scan.bundle.layout import INVENTORY_FILE, TERRAFORM_PLAN
 from residency_scan.diff import (
     DEFAULT_MAX_ITEMS,
     DEFAULT_RESULT_MAX_BYTES,
@@ -35,7 +47,7 @@ from residency_scan.errors import InputError, ResidencyScanError, ScanFailure, U
 from residency_scan.inventory import SENSITIVITY_TAGS, load_inventory
 from residency_scan.inventory.terraform_plan import TerraformPlanInventory
 from residency_scan.models import AssetResult, Entity, EntityType, Finding, Inventory, Outcome, ScanResult
-from residency_scan.reports import ReportFormat, get_reporter
+from residency_scan.reports import HtmlReporter, ReportFormat, get_reporter
 from residency_scan.reports.interface import Reporter
 from residency_scan.reports.json import AssetSpool
 from residency_scan.reports.text import clean_terminal
@@ -199,6 +211,13 @@ def scan(
     entity_name: Annotated[str | None, typer.Option(help="Entity name (for CSV inventories, which have none).")]
         = None,
     entity_type: Annotated[EntityType | None, typer.Option(help="Entity type (for CSV inventories).")] = None,
+    bundle: Annotated[Path | None, typer.Option(
+        help="Also write an evidence bundle for auditors: a directory, or a file ending in .zip (deterministic). It "
+             "holds the inventory, rule packs, datasets, every evidence item, the JSON result and the HTML report, "
+             "with a manifest of SHA-256 hashes (see `verify`).", metavar="DIR|FILE.zip")] = None,
+    replay: Annotated[Path | None, typer.Option(
+        help="Judge the evidence recorded in a bundle again, offline, with the bundle's rule packs or --rules: "
+             "no lookup is made.", metavar="BUNDLE")] = None,
     baseline: Annotated[Path | None, typer.Option(
         help="A previous JSON result: exit 1 only for findings it did not already have at the same or a worse "
              "outcome (new or worsened findings). Reports still list every finding.", metavar="OLD.json")] = None,
@@ -206,18 +225,46 @@ def scan(
 ) -> None:
     """Scan an inventory: locate every asset with evidence and judge it against the rule packs."""
     with _errors_to_exit_codes(debug):
-        loaded = _load(inventory, terraform, sensitivity_map, sensitivity_tag, max_input_size, entity_name,
-                       entity_type)
+        if replay is not None:
+            _refuse_beside_replay(inventory=inventory, terraform=terraform, sensitivity_map=sensitivity_map,
+                                  sensitivity_tag=sensitivity_tag, entity_name=entity_name,
+                                  entity_type=entity_type, geoip_db=geoip_db, asn_db=asn_db, dns_server=dns_server)
+            recorded = load_bundle(replay)
+            loaded = replay_inventory(recorded)
+            pack_inputs: list[InputFile] = list(recorded.rule_packs)
+            if rules:
+                pack_inputs = [pack.path for pack in load_rule_packs(rules)]
+            inventory_input: InputFile = recorded.inventory
+            reading = recorded.inventory_reading
+
+            def run(on_asset: AssetSink | None, on_progress: ProgressSink | None) -> ScanResult:
+                return replay_loaded(recorded, rules or None, on_asset=on_asset, inventory=loaded)
+        else:
+            loaded = _load(inventory, terraform, sensitivity_map, sensitivity_tag, max_input_size, entity_name,
+                           entity_type)
+            packs = load_rule_packs(rules) if rules else default_rule_packs()
+            clock = ScanClock()
+            settings = ResolverSettings(offline=offline, geoip_db=geoip_db, asn_db=asn_db,
+                                        dns_servers=tuple(dns_server or ()), dns_timeout=dns_timeout)
+            scanner = Scanner(build_resolvers(settings, clock), RuleEngine(packs), clock=clock, offline=offline)
+            if reproducible:
+                clock.pin(reproducible_time(ds.date for ds in scanner.data_sources()))
+            pack_inputs = [pack.path for pack in packs]
+            source = inventory or terraform
+            assert source is not None
+            inventory_input = source
+            reading = InventoryReading(
+                source=TERRAFORM_PLAN if terraform else INVENTORY_FILE,
+                sensitivity_tags=tuple(sensitivity_tag) if sensitivity_tag else SENSITIVITY_TAGS,
+                sensitivity_map=sensitivity_map)
+
+            def run(on_asset: AssetSink | None, on_progress: ProgressSink | None) -> ScanResult:
+                return scanner.scan(loaded, on_asset=on_asset, on_progress=on_progress)
+
         for note in loaded.notes:
             _stderr.print(clean_terminal(f"note: {note}"), soft_wrap=True)
-        packs = load_rule_packs(rules) if rules else default_rule_packs()
-        engine = RuleEngine(packs)
-        clock = ScanClock()
-        settings = ResolverSettings(offline=offline, geoip_db=geoip_db, asn_db=asn_db,
-                                    dns_servers=tuple(dns_server or ()), dns_timeout=dns_timeout)
-        scanner = Scanner(build_resolvers(settings, clock), engine, clock=clock, offline=offline)
-        if reproducible:
-            clock.pin(reproducible_time(ds.date for ds in scanner.data_sources()))
+        if bundle is not None:
+            check_bundle_target(bundle)
         gate = Baseline(load_result(baseline, evidence=False)) if baseline is not None else None
         unaccepted: list[Finding] = []
 
@@ -228,27 +275,33 @@ def scan(
         to_stdout = output is None or str(output) == "-"
         progress = _ProgressBar(enabled=sys.stderr.isatty() and not os.environ.get("CI"))
         try:
-            if output_format is ReportFormat.JSON:
+            if output_format is ReportFormat.JSON and bundle is None:
                 # Streamed: each asset is written to a spool as soon as it is judged (flat memory on 100k assets).
                 with AssetSpool() as spool:
                     def keep(asset: AssetResult) -> None:
                         spool.add(asset)
                         check_baseline(asset)
 
-                    result = scanner.scan(loaded, on_asset=keep, on_progress=progress)
+                    result = run(keep, progress)
                     progress.close()
                     with _output_stream(output) as stream:
                         spool.write_document(result, stream)
             else:
-                result = scanner.scan(loaded, on_progress=progress)
+                # Held whole: the human reports, and a bundle (which carries the HTML report), need every asset.
+                result = run(None, progress)
                 for asset in result.assets:
                     check_baseline(asset)
         finally:
             progress.close()
-        if output_format is not ReportFormat.JSON:
+        if output_format is not ReportFormat.JSON or bundle is not None:
             options = {"color": _use_color(color, to_stdout), "lang": lang.value, "width": _width(to_stdout),
                        "fail_on": fail_on.value}
             _write_report(get_reporter(output_format, **options), result, output)
+        if bundle is not None:
+            with BundleWriter(bundle, inventory=inventory_input, rule_packs=pack_inputs,
+                              asset_count=len(result.assets), reading=reading) as writer:
+                written = writer.finish(result, {"report.html": HtmlReporter(lang=lang.value).render(result)})
+            _stderr.print(clean_terminal(f"wrote bundle {written}"), soft_wrap=True)
         if not to_stdout or output_format is not ReportFormat.CONSOLE:
             _stderr.print(clean_terminal(_one_line_summary(result, output)), soft_wrap=True)
         if gate is None:
@@ -258,6 +311,14 @@ def scan(
             _stderr.print(f"baseline: {len(unaccepted)} finding(s) not in {clean_terminal(str(baseline))}",
                           soft_wrap=True)
     raise typer.Exit(code)
+
+
+def _refuse_beside_replay(**given: object) -> None:
+    """A replay reads everything from the bundle: options that choose inputs or lookups would be ignored."""
+    clashing = sorted(name.replace("_", "-") for name, value in given.items() if value)
+    if clashing:
+        shown = ", ".join(name if name == "inventory" else f"--{name}" for name in clashing)
+        raise UsageError(f"--replay reads its inventory and evidence from the bundle; remove {shown}")
 
 
 def _exit_code_for_findings(findings: list[Finding], fail_on: FailOn) -> int:
@@ -335,12 +396,16 @@ class _ProgressBar:
             self._progress = None
 
 
+AssetSink = Callable[[AssetResult], None]
+ProgressSink = Callable[[int, int], None]
+
+
 def _load(inventory: Path | None, terraform: Path | None, sensitivity_map: Path | None,
           sensitivity_tag: list[str] | None, max_bytes: int, entity_name: str | None,
           entity_type: EntityType | None) -> Inventory:
     """The assets to scan, from an inventory file or a Terraform plan (exactly one of them)."""
     if (inventory is None) == (terraform is None):
-        raise UsageError("give an inventory file or --terraform PLAN.json (exactly one of them)")
+        raise UsageError("give an inventory file, --terraform PLAN.json or --replay BUNDLE (exactly one of them)")
     if sensitivity_map is not None and terraform is None:
         raise UsageError("--sensitivity-map applies to --terraform plans only")
     source_path = inventory or terraform
@@ -396,6 +461,52 @@ def datasets(
                 lines += [f"  attribution: {ds.attribution}"] if ds.attribution else []
         for line in lines:
             typer.echo(clean_terminal(line))
+
+
+@app.command()
+def verify(
+    bundle: Annotated[Path, typer.Argument(help="An evidence bundle (directory or .zip).", show_default=False)],
+    debug: Annotated[bool, typer.Option("--debug", help="Show a traceback for internal errors.")] = False,
+) -> None:
+    """Check every file of an evidence bundle against its manifest (and the manifest against its own hash).
+
+    Exit 0 when everything matches, 1 naming every file altered, missing or unexpected, 2 when there is no
+    bundle at that path.
+    """
+    with _errors_to_exit_codes(debug):
+        report = verify_bundle(bundle)
+        if report.ok:
+            typer.echo(clean_terminal(f"{bundle}: OK, {report.files_checked} files match the manifest "
+                                      f"(manifest sha256 {report.manifest_sha256})"))
+            code = 0
+        else:
+            for problem in report.problems:
+                _stderr.print(clean_terminal(f"error: {problem}"), soft_wrap=True)
+            _stderr.print(clean_terminal(f"{bundle}: FAILED, {len(report.problems)} problem(s)"), soft_wrap=True)
+            code = 1
+    raise typer.Exit(code)
+
+
+@app.command()
+def report(
+    bundle: Annotated[Path, typer.Argument(help="An evidence bundle (directory or .zip).", show_default=False)],
+    output_format: Annotated[ReportFormat, typer.Option("--format", "-f", help="Output format.")] = (
+        ReportFormat.HTML),
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the report to FILE ('-' = stdout).",
+                                                metavar="FILE")] = None,
+    lang: Annotated[Lang, typer.Option(help="Language of the console, Markdown and HTML reports.")] = Lang.EN,
+    color: Annotated[bool | None, typer.Option("--color/--no-color", help="Force colours on or off.",
+                                               show_default=False)] = None,
+    debug: Annotated[bool, typer.Option("--debug", help="Show a traceback for internal errors.")] = False,
+) -> None:
+    """Render a report again from an evidence bundle, offline (the bundle is verified first)."""
+    with _errors_to_exit_codes(debug):
+        to_stdout = output is None or str(output) == "-"
+        rendered = render_from_bundle(bundle, output_format, color=_use_color(color, to_stdout), lang=lang.value,
+                                      width=_width(to_stdout))
+        with _output_stream(output) as stream:
+            stream.write(rendered.encode("utf-8") if isinstance(rendered, str) else rendered)
+    raise typer.Exit(0)
 
 
 def main() -> None:

@@ -409,3 +409,48 @@ def test_diff_of_something_that_is_not_a_result_is_exit_2(tmp_path: Path) -> Non
     result = runner.invoke(app, ["diff", str(bad), str(bad)])
     assert result.exit_code == 2
     assert str(bad) in result.stderr
+
+
+def test_bundle_verify_report_and_replay_through_the_cli(tmp_path: Path, no_network: list[Any]) -> None:
+    bundle, first = tmp_path / "evidence.zip", tmp_path / "first.json"
+    made = scan("examples/ministere-exemple.yaml", "--offline", "-f", "json", "-o", str(first),
+                "--bundle", str(bundle))
+    assert made.exit_code == 1, made.output
+    assert "wrote bundle" in made.stderr
+
+    verified = runner.invoke(app, ["verify", str(bundle)])
+    assert verified.exit_code == 0, verified.output
+    assert "OK" in verified.stdout
+
+    html = runner.invoke(app, ["report", str(bundle), "-f", "html", "--lang", "fr"])
+    assert html.exit_code == 0
+    assert '<html lang="fr"' in html.stdout
+
+    replayed = scan("--replay", str(bundle), "-f", "json")
+    assert replayed.exit_code == 1
+    assert json.loads(replayed.stdout) == json.loads(first.read_text(encoding="utf-8"))
+    assert no_network == []
+
+
+def test_verify_names_an_altered_file_and_exits_1(tmp_path: Path) -> None:
+    bundle = tmp_path / "bundle"
+    assert scan("examples/conforme-exemple.yaml", "--offline", "--bundle", str(bundle)).exit_code == 0
+    with (bundle / "result.json").open("a", encoding="utf-8") as stream:
+        stream.write(" ")
+    result = runner.invoke(app, ["verify", str(bundle)])
+    assert result.exit_code == 1
+    assert "result.json" in result.stderr and "altered" in result.stderr
+
+
+def test_replay_refuses_an_inventory_beside_it(tmp_path: Path) -> None:
+    bundle = tmp_path / "b.zip"
+    assert scan("examples/conforme-exemple.yaml", "--offline", "--bundle", str(bundle)).exit_code == 0
+    result = scan("--replay", str(bundle), "examples/conforme-exemple.yaml")
+    assert result.exit_code == 2
+    assert "--replay" in result.stderr
+
+
+def test_bundle_into_a_non_empty_directory_is_refused_before_scanning(tmp_path: Path) -> None:
+    (tmp_path / "somefile").write_text("x", encoding="utf-8")
+    result = scan("examples/conforme-exemple.yaml", "--offline", "--bundle", str(tmp_path))
+    assert result.exit_code == 2
