@@ -13,7 +13,7 @@ import sys
 import time
 import traceback
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Annotated, BinaryIO, NoReturn
 
@@ -51,6 +51,7 @@ from residency_scan.reports import HtmlReporter, ReportFormat, get_reporter
 from residency_scan.reports.interface import Reporter
 from residency_scan.reports.json import AssetSpool
 from residency_scan.reports.text import clean_terminal
+from residency_scan.resolvers.dns_cache import DEFAULT_MAX_AGE, DnsCache
 from residency_scan.rules import RuleEngine, default_rule_packs, load_rule_packs
 from residency_scan.safe_yaml import DEFAULT_MAX_BYTES
 from residency_scan.scan import ResolverSettings, ScanClock, Scanner, build_resolvers, reproducible_time
@@ -185,8 +186,8 @@ def scan(
              "violations and unknown locations both fail); 'none' (always exit 0 after a complete scan).")]
         = FailOn.INDETERMINATE,
     offline: Annotated[bool, typer.Option(
-        "--offline", help="No network: hostnames are not resolved (their location is unknown); only embedded data "
-                          "and the files given here are used.")] = False,
+        "--offline", help="No network: hostnames are answered from the DNS cache only (otherwise their location is "
+                          "unknown); only embedded data and the files given here are used.")] = False,
     rules: Annotated[list[str] | None, typer.Option(
         "--rules", help="Rule pack: a YAML file, a directory of them, or a shipped pack name. Repeatable. "
                         "Default: every shipped pack.", metavar="PACK")] = None,
@@ -197,8 +198,21 @@ def scan(
     dns_server: Annotated[list[str] | None, typer.Option(
         "--dns-server", help="DNS server HOST[:PORT] to query instead of the system's. Repeatable.",
         metavar="HOST[:PORT]")] = None,
-    dns_timeout: Annotated[float, typer.Option(help="Seconds before a DNS lookup is given up (location unknown).",
+    dns_timeout: Annotated[float, typer.Option(help="Seconds to wait for one DNS answer (per try).",
                                                min=0.05, max=120.0)] = 3.0,
+    dns_retries: Annotated[int, typer.Option(help="Retries of a DNS query that timed out; then unknown.",
+                                             min=0, max=10)] = 1,
+    concurrency: Annotated[int, typer.Option(help="DNS queries in flight at once.", min=1, max=1024)] = 64,
+    dns_cache: Annotated[Path | None, typer.Option(
+        help="DNS cache file (default: $XDG_CACHE_HOME/residency-scan/dns.sqlite). Answers are reused until their "
+             "TTL or --cache-max-age ends; each evidence says whether it came from the cache and how old it is.",
+        metavar="FILE")] = None,
+    no_dns_cache: Annotated[bool, typer.Option("--no-dns-cache", help="Neither read nor write the DNS cache.")]
+        = False,
+    cache_max_age: Annotated[float, typer.Option(help="Never reuse a cached DNS answer older than this.",
+                                                 min=0.0, metavar="SECONDS")] = DEFAULT_MAX_AGE,
+    refresh: Annotated[bool, typer.Option("--refresh", help="Ignore cached DNS answers (fresh ones are still "
+                                                           "cached).")] = False,
     reproducible: Annotated[bool, typer.Option(
         "--reproducible", help="Pin every timestamp (to SOURCE_DATE_EPOCH, else the newest dataset date) so the "
                                "same input and data give byte-identical output.")] = False,
@@ -224,7 +238,7 @@ def scan(
     debug: Annotated[bool, typer.Option("--debug", help="Show a traceback for internal errors.")] = False,
 ) -> None:
     """Scan an inventory: locate every asset with evidence and judge it against the rule packs."""
-    with _errors_to_exit_codes(debug):
+    with _errors_to_exit_codes(debug), ExitStack() as stack:
         if replay is not None:
             _refuse_beside_replay(inventory=inventory, terraform=terraform, sensitivity_map=sensitivity_map,
                                   sensitivity_tag=sensitivity_tag, entity_name=entity_name,
@@ -245,8 +259,12 @@ def scan(
             packs = load_rule_packs(rules) if rules else default_rule_packs()
             clock = ScanClock()
             settings = ResolverSettings(offline=offline, geoip_db=geoip_db, asn_db=asn_db,
-                                        dns_servers=tuple(dns_server or ()), dns_timeout=dns_timeout)
-            scanner = Scanner(build_resolvers(settings, clock), RuleEngine(packs), clock=clock, offline=offline)
+                                        dns_servers=tuple(dns_server or ()), dns_timeout=dns_timeout,
+                                        dns_retries=dns_retries, concurrency=concurrency, refresh=refresh)
+            cache = None if no_dns_cache else stack.enter_context(
+                DnsCache(dns_cache, max_age=cache_max_age, create=not offline))
+            scanner = Scanner(build_resolvers(settings, clock, dns_cache=cache), RuleEngine(packs), clock=clock,
+                              offline=offline)
             if reproducible:
                 clock.pin(reproducible_time(ds.date for ds in scanner.data_sources()))
             pack_inputs = [pack.path for pack in packs]

@@ -31,10 +31,11 @@ from residency_scan.models import (
     Summary,
     ToolInfo,
 )
-from residency_scan.resolvers.catalog import VendorCatalogResolver
+from residency_scan.resolvers.catalog import VendorCatalogResolver, match_domain
 from residency_scan.resolvers.cloud_regions import CloudRegionResolver
 from residency_scan.resolvers.declared import DeclaredResolver
-from residency_scan.resolvers.dns import DnsResolver
+from residency_scan.resolvers.dns import DnsResolver, catalog_cname_evidence
+from residency_scan.resolvers.dns_cache import DnsCache
 from residency_scan.resolvers.geoip import GeoIpResolver
 from residency_scan.resolvers.interface import Resolver
 from residency_scan.rules import RuleContext, RuleEngine
@@ -58,17 +59,26 @@ class ResolverSettings:
     asn_db: Path | None = None
     dns_servers: tuple[str, ...] = ()
     dns_timeout: float = 3.0
+    dns_retries: int = 1
+    concurrency: int = 64
+    refresh: bool = False
 
 
-def build_resolvers(settings: ResolverSettings, clock: Clock) -> list[Resolver]:
-    """The resolvers of a normal scan. Order is the order evidence appears in reports: strongest first."""
+def build_resolvers(settings: ResolverSettings, clock: Clock, *, dns_cache: DnsCache | None = None) -> list[Resolver]:
+    """The resolvers of a normal scan. Order is the order evidence appears in reports: strongest first.
+
+    The DNS cache is the caller's to open and close (it outlives no scan, and tests must not share one).
+    """
     geoip = GeoIpResolver(geoip_db=settings.geoip_db, asn_db=settings.asn_db, clock=clock)
+    catalog = VendorCatalogResolver(clock=clock)
     return [
         CloudRegionResolver(clock=clock),
-        VendorCatalogResolver(clock=clock),
+        catalog,
         geoip,
         DnsResolver(geoip, offline=settings.offline, nameservers=settings.dns_servers,
-                    timeout=settings.dns_timeout, clock=clock),
+                    timeout=settings.dns_timeout, clock=clock, concurrency=settings.concurrency,
+                    retries=settings.dns_retries, cache=dns_cache, refresh=settings.refresh,
+                    match_vendor=match_domain, vendor_evidence=catalog_cname_evidence(catalog)),
         DeclaredResolver(clock=clock),
     ]
 

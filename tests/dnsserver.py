@@ -35,15 +35,27 @@ What each entry can express (names are case-insensitive, written without the fin
   up the others, and stopping the server wakes every sleeping handler at once: shutdown never waits for a
   delay and never sends after the sockets are closed.
 
+- ``records={"SOA": ("ns1.exemple.ma. hostmaster.exemple.ma. 1 3600 600 86400 60",)}`` makes the name a
+  zone apex: negative answers (NXDOMAIN, no data) for names under it carry that SOA in the authority
+  section, as a real recursive resolver's do (RFC 2308), which is how clients learn the zone of a name;
+- ``"*.exemple.ma": Entry(...)`` → a wildcard: answers for any name under exemple.ma that the zone does not
+  hold, with the queried name as owner (RFC 4592, simplified: the closest wildcard wins);
+- ``Entry(junk=("autre.exemple.net. 60 IN A 203.0.113.9",))`` → extra records, for names nobody asked
+  about, appended to the answer section (a sloppy or hostile server);
+- ``Entry(mangle=fn)`` → the packed reply is replaced by ``fn(reply_bytes)`` (garbage, a wrong ID, another
+  question...), to test what a client does with bytes that are not a proper answer.
+
 ``udp_limit`` (bytes) truncates larger UDP answers (TC flag), which makes dnspython retry over TCP.
 ``queries`` lists every query received, in order, so a test can prove that nothing was asked (offline
-mode, invalid names) or, later, that a cache saved a query.
+mode, invalid names) or that a cache saved a query; ``update(zone)`` changes answers while the server runs.
+``max_in_flight`` is the largest number of queries the
+server was handling at once, to check a client's concurrency bound (give the names a delay).
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from types import TracebackType
@@ -68,6 +80,8 @@ class Entry:
     rcode_by_type: Mapping[str, str] = field(default_factory=dict)
     delay: float = 0.0
     ttl: int = 300
+    junk: tuple[str, ...] = ()
+    mangle: Callable[[bytes], bytes] | None = None
 
 
 class Query(NamedTuple):
@@ -81,7 +95,9 @@ class _DroppedError(DNSError):  # type: ignore[misc]
 
 
 def _normalise(name: str) -> str:
-    return name.rstrip(".").lower()
+    # Through DNSLabel, so a zone key with a space or a quote matches the escaped form of the same name
+    # that dnslib gives for a query (`\\032` for a space).
+    return str(DNSLabel(name)).rstrip(".").lower()
 
 
 class _ZoneResolver(BaseResolver):  # type: ignore[misc]
@@ -94,6 +110,8 @@ class _ZoneResolver(BaseResolver):  # type: ignore[misc]
         self.errors: list[str] = []
         self._queries: list[Query] = []
         self._lock = threading.Lock()
+        self.in_flight = 0
+        self.max_in_flight = 0
 
     def queries(self) -> list[Query]:
         with self._lock:
@@ -104,36 +122,77 @@ class _ZoneResolver(BaseResolver):  # type: ignore[misc]
         qtype = QTYPE.get(request.q.qtype, str(request.q.qtype))
         with self._lock:
             self._queries.append(Query(qname, qtype, handler.protocol))
-        entry = self.zone.get(qname)
-        if entry is not None and entry.delay > 0:
-            self.stopping.wait(min(entry.delay, MAX_DELAY))
-        if self.stopping.is_set():
-            raise _DroppedError("server stopping")
-        return self._answer(request, qname, qtype)
+            self.in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        try:
+            entry = self.lookup(qname)
+            if entry is not None and entry.delay > 0:
+                self.stopping.wait(min(entry.delay, MAX_DELAY))
+            if self.stopping.is_set():
+                raise _DroppedError("server stopping")
+            return self._answer(request, qname, qtype)
+        finally:
+            with self._lock:
+                self.in_flight -= 1
+
+    def lookup(self, name: str) -> Entry | None:
+        """The entry for a name: its own, else the closest wildcard above it."""
+        entry = self.zone.get(name)
+        if entry is not None:
+            return entry
+        labels = name.split(".")
+        for start in range(1, len(labels)):
+            wildcard = self.zone.get("*." + ".".join(labels[start:]))
+            if wildcard is not None:
+                return wildcard
+        return None
+
+    def apex_soa(self, name: str) -> Any | None:
+        """The SOA record of the closest apex at or above `name`, for the authority section."""
+        labels = name.split(".")
+        for start in range(len(labels)):
+            apex = ".".join(labels[start:])
+            entry = self.zone.get(apex)
+            if entry is not None and entry.records.get("SOA"):
+                return RR.fromZone(f"{DNSLabel(apex)} {entry.ttl} IN SOA {entry.records['SOA'][0]}")[0]
+        return None
 
     def _answer(self, request: DNSRecord, qname: str, qtype: str) -> DNSRecord:
         reply = request.reply()
-        name, entry, seen = qname, self.zone.get(qname), {qname}
+        name, entry, seen = qname, self.lookup(qname), {qname}
         while entry is not None and entry.cname is not None and qtype != "CNAME":
             if len(seen) > self.max_chain:
                 return reply
             reply.add_answer(RR(name, QTYPE.CNAME, ttl=entry.ttl, rdata=CNAME(entry.cname)))
+            for line in entry.junk:
+                reply.add_answer(*RR.fromZone(line))
             name = _normalise(entry.cname)
             if name in seen:
                 return reply
             seen.add(name)
-            entry = self.zone.get(name)
+            entry = self.lookup(name)
         if entry is None:
             reply.header.rcode = RCODE.NXDOMAIN
+            self._add_soa(reply, name)
             return reply
         rcode = entry.rcode_by_type.get(qtype, entry.rcode)
         if rcode != "NOERROR":
             failed = request.reply()
             failed.header.rcode = getattr(RCODE, rcode)
             return failed
-        for rr in _records(name, qtype, entry):
+        records = _records(name, qtype, entry)
+        for rr in records:
             reply.add_answer(rr)
+        for line in entry.junk:
+            reply.add_answer(*RR.fromZone(line))
+        if not records:
+            self._add_soa(reply, name)
         return reply
+
+    def _add_soa(self, reply: DNSRecord, name: str) -> None:
+        soa = self.apex_soa(name)
+        if soa is not None:
+            reply.add_auth(soa)
 
 
 def _records(name: str, qtype: str, entry: Entry) -> list[Any]:
@@ -165,8 +224,13 @@ def _handler_class(udp_limit: int) -> type[DNSHandler]:
     class Handler(DNSHandler):  # type: ignore[misc]
         def get_reply(self, data: bytes) -> bytes:
             request = DNSRecord.parse(data)
-            reply = self.server.resolver.resolve(request, self)
+            resolver = self.server.resolver
+            reply = resolver.resolve(request, self)
             packed: bytes = reply.pack()
+            entry = resolver.lookup(_normalise(str(request.q.qname)))
+            if entry is not None and entry.mangle is not None:
+                mangled: bytes = entry.mangle(packed)
+                return mangled
             if self.protocol == "udp" and udp_limit and len(packed) > udp_limit:
                 # NOTE: dnslib's own truncate() drops the question section, and dnspython rightly ignores
                 # a reply that does not echo its question; so truncate by hand, keeping the question.
@@ -209,6 +273,15 @@ class DnsTestServer:
     @property
     def queries(self) -> list[Query]:
         return self._resolver.queries()
+
+    def update(self, zone: Mapping[str, Entry]) -> None:
+        """Change or add entries while the server runs (an answer that changed since it was cached)."""
+        with self._resolver._lock:
+            self._resolver.zone = {**self._resolver.zone, **{_normalise(n): e for n, e in zone.items()}}
+
+    @property
+    def max_in_flight(self) -> int:
+        return self._resolver.max_in_flight
 
     @property
     def errors(self) -> list[str]:

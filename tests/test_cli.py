@@ -454,3 +454,36 @@ def test_bundle_into_a_non_empty_directory_is_refused_before_scanning(tmp_path: 
     (tmp_path / "somefile").write_text("x", encoding="utf-8")
     result = scan("examples/conforme-exemple.yaml", "--offline", "--bundle", str(tmp_path))
     assert result.exit_code == 2
+
+
+def test_hostnames_are_resolved_through_a_loopback_dns_server_and_cached(tmp_path: Path) -> None:
+    from tests.dnsserver import Entry, serve_zone
+
+    inventory = tmp_path / "dns.yaml"
+    inventory.write_text(
+        "version: 1\nentity: {name: X, type: eiv}\nassets:\n"
+        "  - {id: portail, kind: server, target: portail.exemple.ma, declared: {country: MA}}\n"
+        "  - {id: supervision, kind: management-tool, target: supervision.exemple.ma}\n", encoding="utf-8")
+    zone = {
+        "portail.exemple.ma": Entry(a=("41.248.12.10",)),
+        "supervision.exemple.ma": Entry(cname="app.datadoghq.eu"),
+        "app.datadoghq.eu": Entry(a=("3.5.0.1",)),
+    }
+    cache = tmp_path / "dns.sqlite"
+    with serve_zone(zone) as server:
+        online = scan(str(inventory), "-f", "json", "--dns-server", server.nameserver, "--dns-cache", str(cache))
+    assert online.exit_code == 1, online.output
+    by_id = {a["id"]: a for a in json.loads(online.stdout)["assets"]}
+    assert by_id["portail"]["verdict"] == "compliant"
+    supervision = by_id["supervision"]
+    assert supervision["verdict"] == "violation"
+    assert "DE" in supervision["location"]["countries"], "the CNAME into Datadog EU is evidence of its own"
+    assert any(e["source"] == "dns-cname" for e in supervision["evidence"])
+
+    # The server is gone: an offline run answers from what that server said (the cache is per DNS view:
+    # split-horizon resolvers may answer differently), and says the answer came from the cache.
+    offline = scan(str(inventory), "-f", "json", "--offline", "--dns-cache", str(cache), "--dns-server",
+                   server.nameserver)
+    cached = {a["id"]: a for a in json.loads(offline.stdout)["assets"]}
+    assert cached["portail"]["verdict"] == "compliant"
+    assert any(e["from_cache"] for e in cached["portail"]["evidence"] if e["source"] == "dns")
