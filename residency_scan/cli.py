@@ -11,11 +11,10 @@ import enum
 import os
 import sys
 import time
-import traceback
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
-from typing import Annotated, BinaryIO, NoReturn
+from typing import Annotated, BinaryIO
 
 import typer
 from rich.console import Console
@@ -23,6 +22,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextC
 
 from residency_scan import __version__
 from residency_scan.bundle import (
+    BundleFile,
     BundleWriter,
     InputFile,
     InventoryReading,
@@ -34,6 +34,8 @@ from residency_scan.bundle import (
     verify_bundle,
 )
 from residency_scan.bundle.layout import INVENTORY_FILE, TERRAFORM_PLAN
+from residency_scan.cli_discover import discover_app, run_aws_discovery
+from residency_scan.cli_support import errors_to_exit_codes, stderr
 from residency_scan.diff import (
     DEFAULT_MAX_ITEMS,
     DEFAULT_RESULT_MAX_BYTES,
@@ -43,7 +45,8 @@ from residency_scan.diff import (
     load_result,
     render_diff,
 )
-from residency_scan.errors import InputError, ResidencyScanError, ScanFailure, UsageError
+from residency_scan.discovery import default_entity, inventory_yaml, to_inventory
+from residency_scan.errors import ScanFailure, UsageError
 from residency_scan.inventory import SENSITIVITY_TAGS, load_inventory
 from residency_scan.inventory.terraform_plan import TerraformPlanInventory
 from residency_scan.models import AssetResult, Entity, EntityType, Finding, Inventory, Outcome, ScanResult
@@ -70,7 +73,9 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 
-_stderr = Console(stderr=True, highlight=False, markup=False, emoji=False)
+
+
+app.add_typer(discover_app, name="discover")
 
 
 class FailOn(enum.StrEnum):
@@ -97,32 +102,6 @@ def _root(
     ] = False,
 ) -> None:
     """Prove, or disprove, that sensitive processing stays on Moroccan soil."""
-
-
-def _fail(code: int, lines: list[str]) -> NoReturn:
-    for line in lines:
-        _stderr.print(clean_terminal(line), soft_wrap=True)
-    raise typer.Exit(code)
-
-
-@contextmanager
-def _errors_to_exit_codes(debug: bool) -> Iterator[None]:
-    """Known errors become `error: …` lines and their exit code; anything else is a bug (exit 3)."""
-    try:
-        yield
-    except typer.Exit:
-        raise
-    except InputError as exc:
-        _fail(exc.exit_code, [f"error: {p}" for p in exc.problems])
-    except ResidencyScanError as exc:
-        _fail(exc.exit_code, [f"error: {exc}"])
-    except KeyboardInterrupt:
-        _fail(3, ["error: interrupted"])
-    except Exception as exc:  # a bug: say so, without locals (they may hold credentials)
-        if debug:
-            traceback.print_exc()
-        _fail(3, [f"internal error: {type(exc).__name__}: {exc}",
-                  "this is a bug in residency-scan; run again with --debug for a traceback and report it"])
 
 
 def _use_color(flag: bool | None, writing_to_stdout: bool) -> bool:
@@ -171,6 +150,14 @@ def scan(
         "--terraform", help="Scan a Terraform plan (`terraform show -json plan.out > plan.json`) instead of an "
                             "inventory: AWS, AzureRM and Google resources become assets; a region known only after "
                             "apply is unknown, never compliant.", metavar="PLAN.json")] = None,
+    aws: Annotated[bool, typer.Option(
+        "--aws", help="Discover the AWS accounts' resources (as `discover aws` does) and scan them in one run; "
+                      "coverage gaps are printed and make the scan exit 1 unless --fail-on none.")] = False,
+    aws_profile: Annotated[str | None, typer.Option(help="With --aws: the AWS profile.")] = None,
+    aws_role_arn: Annotated[list[str] | None, typer.Option(help="With --aws: role to assume per account; "
+                                                           "repeatable.", metavar="ARN")] = None,
+    aws_regions: Annotated[list[str] | None, typer.Option(help="With --aws: regions (default: every enabled "
+                                                          "one), comma-separated or repeated.")] = None,
     sensitivity_map: Annotated[Path | None, typer.Option(
         help="With --terraform: YAML mapping of resource-address patterns to sensitivity "
              "('module.patients.*': sensitive), first match wins.", metavar="FILE")] = None,
@@ -238,7 +225,8 @@ def scan(
     debug: Annotated[bool, typer.Option("--debug", help="Show a traceback for internal errors.")] = False,
 ) -> None:
     """Scan an inventory: locate every asset with evidence and judge it against the rule packs."""
-    with _errors_to_exit_codes(debug), ExitStack() as stack:
+    with errors_to_exit_codes(debug), ExitStack() as stack:
+        aws_gaps = 0
         if replay is not None:
             _refuse_beside_replay(inventory=inventory, terraform=terraform, sensitivity_map=sensitivity_map,
                                   sensitivity_tag=sensitivity_tag, entity_name=entity_name,
@@ -254,8 +242,16 @@ def scan(
             def run(on_asset: AssetSink | None, on_progress: ProgressSink | None) -> ScanResult:
                 return replay_loaded(recorded, rules or None, on_asset=on_asset, inventory=loaded)
         else:
-            loaded = _load(inventory, terraform, sensitivity_map, sensitivity_tag, max_input_size, entity_name,
-                           entity_type)
+            if aws:
+                loaded, inventory_input, aws_gaps = _discover_for_scan(
+                    inventory, terraform, aws_profile, aws_role_arn, aws_regions, sensitivity_tag, entity_name,
+                    entity_type)
+            else:
+                loaded = _load(inventory, terraform, sensitivity_map, sensitivity_tag, max_input_size,
+                               entity_name, entity_type)
+                source = inventory or terraform
+                assert source is not None
+                inventory_input = source
             packs = load_rule_packs(rules) if rules else default_rule_packs()
             clock = ScanClock()
             settings = ResolverSettings(offline=offline, geoip_db=geoip_db, asn_db=asn_db,
@@ -268,9 +264,6 @@ def scan(
             if reproducible:
                 clock.pin(reproducible_time(ds.date for ds in scanner.data_sources()))
             pack_inputs = [pack.path for pack in packs]
-            source = inventory or terraform
-            assert source is not None
-            inventory_input = source
             reading = InventoryReading(
                 source=TERRAFORM_PLAN if terraform else INVENTORY_FILE,
                 sensitivity_tags=tuple(sensitivity_tag) if sensitivity_tag else SENSITIVITY_TAGS,
@@ -280,7 +273,7 @@ def scan(
                 return scanner.scan(loaded, on_asset=on_asset, on_progress=on_progress)
 
         for note in loaded.notes:
-            _stderr.print(clean_terminal(f"note: {note}"), soft_wrap=True)
+            stderr.print(clean_terminal(f"note: {note}"), soft_wrap=True)
         if bundle is not None:
             check_bundle_target(bundle)
         gate = Baseline(load_result(baseline, evidence=False)) if baseline is not None else None
@@ -319,15 +312,18 @@ def scan(
             with BundleWriter(bundle, inventory=inventory_input, rule_packs=pack_inputs,
                               asset_count=len(result.assets), reading=reading) as writer:
                 written = writer.finish(result, {"report.html": HtmlReporter(lang=lang.value).render(result)})
-            _stderr.print(clean_terminal(f"wrote bundle {written}"), soft_wrap=True)
+            stderr.print(clean_terminal(f"wrote bundle {written}"), soft_wrap=True)
         if not to_stdout or output_format is not ReportFormat.CONSOLE:
-            _stderr.print(clean_terminal(_one_line_summary(result, output)), soft_wrap=True)
+            stderr.print(clean_terminal(_one_line_summary(result, output)), soft_wrap=True)
         if gate is None:
             code = exit_code_for(result, fail_on)
         else:
             code = _exit_code_for_findings(unaccepted, fail_on)
-            _stderr.print(f"baseline: {len(unaccepted)} finding(s) not in {clean_terminal(str(baseline))}",
+            stderr.print(f"baseline: {len(unaccepted)} finding(s) not in {clean_terminal(str(baseline))}",
                           soft_wrap=True)
+        if aws_gaps and fail_on is not FailOn.NONE:
+            stderr.print(f"AWS discovery had {aws_gaps} coverage gap(s): a partial view cannot pass", soft_wrap=True)
+            code = max(code, 1)
     raise typer.Exit(code)
 
 
@@ -369,7 +365,7 @@ def diff_command(
     Exit 0 when nothing new or worse is at or above --fail-on, 1 when something is, 2 for bad input.
     Drift and verdict changes are shown but do not fail on their own.
     """
-    with _errors_to_exit_codes(debug):
+    with errors_to_exit_codes(debug):
         diff = diff_results(load_result(old, max_bytes=max_input_size, evidence=False),
                             load_result(new, max_bytes=max_input_size, evidence=False))
         to_stdout = output is None or str(output) == "-"
@@ -389,7 +385,7 @@ class _ProgressBar:
 
     DELAY_SECONDS = 1.0
 
-    def __init__(self, enabled: bool, console: Console = _stderr, delay: float = DELAY_SECONDS) -> None:
+    def __init__(self, enabled: bool, console: Console = stderr, delay: float = DELAY_SECONDS) -> None:
         self._enabled = enabled
         self._console = console
         self._delay = delay
@@ -416,6 +412,22 @@ class _ProgressBar:
 
 AssetSink = Callable[[AssetResult], None]
 ProgressSink = Callable[[int, int], None]
+
+
+def _discover_for_scan(inventory: Path | None, terraform: Path | None, profile: str | None,
+                       role_arns: list[str] | None, regions: list[str] | None, sensitivity_tag: list[str] | None,
+                       entity_name: str | None, entity_type: EntityType | None) -> tuple[Inventory, BundleFile, int]:
+    """`scan --aws`: the discovered inventory, its YAML (for a bundle) and how many coverage gaps it has."""
+    if inventory is not None or terraform is not None:
+        raise UsageError("--aws discovers the assets itself: remove the inventory file or --terraform")
+    discovered = run_aws_discovery(profile, role_arns, None, None, regions, None, concurrency=8, max_attempts=8,
+                                   sensitivity_tag=sensitivity_tag, access_events=False, events_days=7)
+    entity = (Entity(name=entity_name, type=entity_type or EntityType.EIV) if entity_name
+              else default_entity(discovered))
+    path = "aws:" + ",".join(discovered.accounts)
+    text = inventory_yaml(discovered, entity)
+    return to_inventory(discovered, entity, path=path), BundleFile("aws-inventory.yaml", text.encode()), len(
+        discovered.gaps)
 
 
 def _load(inventory: Path | None, terraform: Path | None, sensitivity_map: Path | None,
@@ -460,7 +472,7 @@ def datasets(
     debug: Annotated[bool, typer.Option("--debug", help="Show a traceback for internal errors.")] = False,
 ) -> None:
     """List the datasets a scan would use: name, version, date, age and licence."""
-    with _errors_to_exit_codes(debug):
+    with errors_to_exit_codes(debug):
         clock = ScanClock()
         settings = ResolverSettings(offline=True, geoip_db=geoip_db, asn_db=asn_db)
         resolvers = build_resolvers(settings, clock)
@@ -491,7 +503,7 @@ def verify(
     Exit 0 when everything matches, 1 naming every file altered, missing or unexpected, 2 when there is no
     bundle at that path.
     """
-    with _errors_to_exit_codes(debug):
+    with errors_to_exit_codes(debug):
         report = verify_bundle(bundle)
         if report.ok:
             typer.echo(clean_terminal(f"{bundle}: OK, {report.files_checked} files match the manifest "
@@ -499,8 +511,8 @@ def verify(
             code = 0
         else:
             for problem in report.problems:
-                _stderr.print(clean_terminal(f"error: {problem}"), soft_wrap=True)
-            _stderr.print(clean_terminal(f"{bundle}: FAILED, {len(report.problems)} problem(s)"), soft_wrap=True)
+                stderr.print(clean_terminal(f"error: {problem}"), soft_wrap=True)
+            stderr.print(clean_terminal(f"{bundle}: FAILED, {len(report.problems)} problem(s)"), soft_wrap=True)
             code = 1
     raise typer.Exit(code)
 
@@ -518,7 +530,7 @@ def report(
     debug: Annotated[bool, typer.Option("--debug", help="Show a traceback for internal errors.")] = False,
 ) -> None:
     """Render a report again from an evidence bundle, offline (the bundle is verified first)."""
-    with _errors_to_exit_codes(debug):
+    with errors_to_exit_codes(debug):
         to_stdout = output is None or str(output) == "-"
         rendered = render_from_bundle(bundle, output_format, color=_use_color(color, to_stdout), lang=lang.value,
                                       width=_width(to_stdout))
