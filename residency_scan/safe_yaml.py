@@ -10,6 +10,7 @@ Inventories, rule packs, waivers and registers all come from users, so every YAM
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +48,21 @@ class LocatedList(list[Any]):
 
     def line_of(self, index: int) -> int:
         return self.item_lines[index] if 0 <= index < len(self.item_lines) else self.line
+
+
+def line_at(data: Any, loc: Sequence[str | int], default: int | None = None) -> int | None:
+    """The line of the deepest located node on `loc` (a pydantic error location, say) that exists: errors can
+    point past the data, e.g. at a missing key, and then the enclosing mapping's line is the best answer."""
+    line: int | None = getattr(data, "line", default)
+    node = data
+    for part in loc:
+        in_dict = isinstance(node, LocatedDict) and isinstance(part, str) and part in node
+        in_list = isinstance(node, LocatedList) and isinstance(part, int) and 0 <= part < len(node)
+        if not (in_dict or in_list):
+            break
+        line = node.line_of(part)
+        node = node[part]
+    return line
 
 
 def read_text(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES, what: str = "file") -> str:

@@ -18,7 +18,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationError, fie
 
 from residency_scan.errors import DatasetError, InputError, Problem
 from residency_scan.models import DataSource
-from residency_scan.safe_yaml import LocatedDict, LocatedList, load_yaml_text
+from residency_scan.safe_yaml import line_at, load_yaml_text
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
@@ -128,25 +128,11 @@ def validate(model: type[ModelT], loaded: LoadedFile) -> ModelT:
         return model.model_validate(loaded.data)
     except ValidationError as exc:
         problems = [
-            Problem(loaded.display, err["msg"], line=line_of(loaded.data, err["loc"]),
+            Problem(loaded.display, err["msg"], line=line_at(loaded.data, err["loc"]),
                     field=".".join(str(part) for part in err["loc"]) or None)
             for err in exc.errors()
         ]
         raise DatasetError("dataset invalid:\n" + "\n".join(str(p) for p in problems[:20])) from None
-
-
-def line_of(data: Any, loc: tuple[int | str, ...]) -> int | None:
-    """The YAML line of the deepest node of `loc` that exists (errors can point past the data)."""
-    line: int | None = getattr(data, "line", None)
-    node = data
-    for part in loc:
-        in_dict = isinstance(node, LocatedDict) and isinstance(part, str) and part in node
-        in_list = isinstance(node, LocatedList) and isinstance(part, int) and 0 <= part < len(node)
-        if not (in_dict or in_list):
-            break
-        line = node.line_of(part)
-        node = node[part]
-    return line
 
 
 _LABEL = "[a-z0-9_-]"

@@ -30,7 +30,7 @@ from residency_scan.rules.conditions import (
     non_empty,
     registered_leaves,
 )
-from residency_scan.safe_yaml import LocatedDict, LocatedList
+from residency_scan.safe_yaml import LocatedDict, LocatedList, line_at
 
 MAX_CONDITION_DEPTH = 32
 PLACEHOLDERS = ("asset", "countries", "reason")
@@ -235,20 +235,6 @@ class ConditionCompiler:
 # --------------------------------------------------------------------------------------------- problems
 
 
-def _line_at(root: Any, loc: Sequence[str | int], default: int | None) -> int | None:
-    """The line of the deepest YAML node on the error's path that exists."""
-    line = getattr(root, "line", default)
-    node = root
-    for part in loc:
-        in_mapping = isinstance(node, dict) and isinstance(part, str) and part in node
-        in_list = isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
-        if not (in_mapping or in_list):
-            break
-        line = _line_of(node, part, line)
-        node = node[part]
-    return line
-
-
 def _join(prefix: str, loc: Sequence[str | int]) -> str:
     text = prefix
     for part in loc:
@@ -326,7 +312,7 @@ def problems_from_validation(exc: ValidationError, path: str, root: Any, prefix:
     for error in exc.errors(include_url=False):
         loc = tuple(error["loc"])
         message, hint = _explain(error, model, loc)
-        problems.append(Problem(path, message, line=_line_at(root, loc, default_line),
+        problems.append(Problem(path, message, line=line_at(root, loc, default_line),
                                 field=_join(prefix, loc) or None, hint=hint))
     return problems
 
