@@ -7,14 +7,13 @@ Exit codes: 0 nothing at or above --fail-on; 1 findings at or above it; 2 bad us
 
 from __future__ import annotations
 
-import enum
 import os
 import sys
 import time
-from collections.abc import Callable, Iterator
-from contextlib import ExitStack, contextmanager
+from collections.abc import Callable
+from contextlib import ExitStack
 from pathlib import Path
-from typing import Annotated, BinaryIO
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -28,25 +27,27 @@ from residency_scan.bundle import (
     InventoryReading,
     check_bundle_target,
     load_bundle,
-    render_from_bundle,
     replay_inventory,
     replay_loaded,
-    verify_bundle,
 )
 from residency_scan.bundle.layout import INVENTORY_FILE, TERRAFORM_PLAN
 from residency_scan.cli_discover import discover_app, run_aws_discovery
-from residency_scan.cli_support import errors_to_exit_codes, stderr
+from residency_scan.cli_results import diff_command, report, verify
+from residency_scan.cli_support import (
+    FailOn,
+    Lang,
+    errors_to_exit_codes,
+    output_stream,
+    output_width,
+    stderr,
+    use_color,
+)
 from residency_scan.diff import (
-    DEFAULT_MAX_ITEMS,
-    DEFAULT_RESULT_MAX_BYTES,
     Baseline,
-    DiffFormat,
-    diff_results,
     load_result,
-    render_diff,
 )
 from residency_scan.discovery import default_entity, inventory_yaml, to_inventory
-from residency_scan.errors import ScanFailure, UsageError
+from residency_scan.errors import UsageError
 from residency_scan.inventory import SENSITIVITY_TAGS, load_inventory
 from residency_scan.inventory.terraform_plan import TerraformPlanInventory
 from residency_scan.models import AssetResult, Entity, EntityType, Finding, Inventory, Outcome, ScanResult
@@ -75,18 +76,6 @@ app = typer.Typer(
 
 
 
-app.add_typer(discover_app, name="discover")
-
-
-class FailOn(enum.StrEnum):
-    VIOLATION = "violation"
-    INDETERMINATE = "indeterminate"
-    NONE = "none"
-
-
-class Lang(enum.StrEnum):
-    EN = "en"
-    FR = "fr"
 
 
 def _version_callback(value: bool) -> None:
@@ -104,14 +93,6 @@ def _root(
     """Prove, or disprove, that sensitive processing stays on Moroccan soil."""
 
 
-def _use_color(flag: bool | None, writing_to_stdout: bool) -> bool:
-    if flag is not None:
-        return flag
-    if not writing_to_stdout or os.environ.get("NO_COLOR") or os.environ.get("TERM") == "dumb":
-        return False
-    return sys.stdout.isatty()
-
-
 def exit_code_for(result: ScanResult, fail_on: FailOn) -> int:
     """1 when any asset's verdict is at or above the --fail-on level, else 0."""
     if fail_on is FailOn.NONE:
@@ -121,23 +102,9 @@ def exit_code_for(result: ScanResult, fail_on: FailOn) -> int:
     return 1 if any(n and outcome.rank >= threshold for outcome, n in counts.items()) else 0
 
 
-@contextmanager
-def _output_stream(output: Path | None) -> Iterator[BinaryIO]:
-    """The binary stream a report goes to: `output`, or stdout for None and '-'."""
-    try:
-        if output is None or str(output) == "-":
-            yield sys.stdout.buffer
-            sys.stdout.flush()
-        else:
-            with output.open("wb") as stream:
-                yield stream
-    except OSError as exc:
-        raise ScanFailure(f"cannot write {output or 'standard output'}: {exc.strerror or exc}") from None
-
-
 def _write_report(reporter: Reporter, result: ScanResult, output: Path | None) -> None:
     payload = reporter.render(result)
-    with _output_stream(output) as stream:
+    with output_stream(output) as stream:
         stream.write(payload.encode("utf-8") if isinstance(payload, str) else payload)
 
 
@@ -295,7 +262,7 @@ def scan(
 
                     result = run(keep, progress)
                     progress.close()
-                    with _output_stream(output) as stream:
+                    with output_stream(output) as stream:
                         spool.write_document(result, stream)
             else:
                 # Held whole: the human reports, and a bundle (which carries the HTML report), need every asset.
@@ -305,7 +272,7 @@ def scan(
         finally:
             progress.close()
         if output_format is not ReportFormat.JSON or bundle is not None:
-            options = {"color": _use_color(color, to_stdout), "lang": lang.value, "width": _width(to_stdout),
+            options = {"color": use_color(color, to_stdout), "lang": lang.value, "width": output_width(to_stdout),
                        "fail_on": fail_on.value}
             _write_report(get_reporter(output_format, **options), result, output)
         if bundle is not None:
@@ -340,41 +307,6 @@ def _exit_code_for_findings(findings: list[Finding], fail_on: FailOn) -> int:
         return 0
     threshold = Outcome(fail_on.value).rank
     return 1 if any(f.outcome.rank >= threshold for f in findings) else 0
-
-
-@app.command("diff")
-def diff_command(
-    old: Annotated[Path, typer.Argument(help="The earlier JSON result.", show_default=False)],
-    new: Annotated[Path, typer.Argument(help="The later JSON result.", show_default=False)],
-    output_format: Annotated[DiffFormat, typer.Option("--format", "-f", help="Output format.")] = DiffFormat.CONSOLE,
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to FILE ('-' = stdout).",
-                                                metavar="FILE")] = None,
-    fail_on: Annotated[FailOn, typer.Option(
-        help="Exit 1 when a new or worsened finding is at or above this level.")] = FailOn.INDETERMINATE,
-    lang: Annotated[Lang, typer.Option(help="Language of the console and Markdown output.")] = Lang.EN,
-    color: Annotated[bool | None, typer.Option("--color/--no-color", help="Force colours on or off.",
-                                               show_default=False)] = None,
-    max_items: Annotated[int, typer.Option(help="Entries listed per section (console, Markdown); JSON has all.",
-                                           min=1)] = DEFAULT_MAX_ITEMS,
-    max_input_size: Annotated[int, typer.Option(help="Refuse result files larger than this many bytes.", min=1,
-                                                metavar="BYTES")] = DEFAULT_RESULT_MAX_BYTES,
-    debug: Annotated[bool, typer.Option("--debug", help="Show a traceback for internal errors.")] = False,
-) -> None:
-    """Compare two JSON results: new, fixed and changed findings, and assets whose location changed (drift).
-
-    Exit 0 when nothing new or worse is at or above --fail-on, 1 when something is, 2 for bad input.
-    Drift and verdict changes are shown but do not fail on their own.
-    """
-    with errors_to_exit_codes(debug):
-        diff = diff_results(load_result(old, max_bytes=max_input_size, evidence=False),
-                            load_result(new, max_bytes=max_input_size, evidence=False))
-        to_stdout = output is None or str(output) == "-"
-        text = render_diff(diff, output_format, color=_use_color(color, to_stdout), width=_width(to_stdout),
-                           lang=lang.value, max_items=max_items)
-        with _output_stream(output) as stream:
-            stream.write(text.encode("utf-8"))
-        code = 0 if fail_on is FailOn.NONE else (1 if diff.regressions(Outcome(fail_on.value)) else 0)
-    raise typer.Exit(code)
 
 
 class _ProgressBar:
@@ -451,12 +383,6 @@ def _load(inventory: Path | None, terraform: Path | None, sensitivity_map: Path 
     return load_inventory(inventory, max_bytes=max_bytes, entity=entity, sensitivity_tags=tags)
 
 
-def _width(to_stdout: bool) -> int:
-    if to_stdout and sys.stdout.isatty():
-        return max(80, Console().width)
-    return 120
-
-
 def _one_line_summary(result: ScanResult, output: Path | None) -> str:
     s = result.summary
     data = ", ".join(f"{d.id} {d.version} ({d.date.isoformat()})" for d in result.data_sources)
@@ -493,50 +419,11 @@ def datasets(
             typer.echo(clean_terminal(line))
 
 
-@app.command()
-def verify(
-    bundle: Annotated[Path, typer.Argument(help="An evidence bundle (directory or .zip).", show_default=False)],
-    debug: Annotated[bool, typer.Option("--debug", help="Show a traceback for internal errors.")] = False,
-) -> None:
-    """Check every file of an evidence bundle against its manifest (and the manifest against its own hash).
-
-    Exit 0 when everything matches, 1 naming every file altered, missing or unexpected, 2 when there is no
-    bundle at that path.
-    """
-    with errors_to_exit_codes(debug):
-        report = verify_bundle(bundle)
-        if report.ok:
-            typer.echo(clean_terminal(f"{bundle}: OK, {report.files_checked} files match the manifest "
-                                      f"(manifest sha256 {report.manifest_sha256})"))
-            code = 0
-        else:
-            for problem in report.problems:
-                stderr.print(clean_terminal(f"error: {problem}"), soft_wrap=True)
-            stderr.print(clean_terminal(f"{bundle}: FAILED, {len(report.problems)} problem(s)"), soft_wrap=True)
-            code = 1
-    raise typer.Exit(code)
-
-
-@app.command()
-def report(
-    bundle: Annotated[Path, typer.Argument(help="An evidence bundle (directory or .zip).", show_default=False)],
-    output_format: Annotated[ReportFormat, typer.Option("--format", "-f", help="Output format.")] = (
-        ReportFormat.HTML),
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the report to FILE ('-' = stdout).",
-                                                metavar="FILE")] = None,
-    lang: Annotated[Lang, typer.Option(help="Language of the console, Markdown and HTML reports.")] = Lang.EN,
-    color: Annotated[bool | None, typer.Option("--color/--no-color", help="Force colours on or off.",
-                                               show_default=False)] = None,
-    debug: Annotated[bool, typer.Option("--debug", help="Show a traceback for internal errors.")] = False,
-) -> None:
-    """Render a report again from an evidence bundle, offline (the bundle is verified first)."""
-    with errors_to_exit_codes(debug):
-        to_stdout = output is None or str(output) == "-"
-        rendered = render_from_bundle(bundle, output_format, color=_use_color(color, to_stdout), lang=lang.value,
-                                      width=_width(to_stdout))
-        with _output_stream(output) as stream:
-            stream.write(rendered.encode("utf-8") if isinstance(rendered, str) else rendered)
-    raise typer.Exit(0)
+# Commands kept in their own modules, listed after scan and datasets in --help.
+app.command("diff")(diff_command)
+app.command("verify")(verify)
+app.command("report")(report)
+app.add_typer(discover_app, name="discover")
 
 
 def main() -> None:

@@ -6,16 +6,32 @@ else is a bug (exit 3), shown with a traceback only with --debug, and never with
 
 from __future__ import annotations
 
+import enum
+import os
+import sys
 import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import NoReturn
+from pathlib import Path
+from typing import BinaryIO, NoReturn
 
 import typer
 from rich.console import Console
 
-from residency_scan.errors import InputError, ResidencyScanError
+from residency_scan.errors import InputError, ResidencyScanError, ScanFailure
 from residency_scan.reports.text import clean_terminal
+
+
+class FailOn(enum.StrEnum):
+    VIOLATION = "violation"
+    INDETERMINATE = "indeterminate"
+    NONE = "none"
+
+
+class Lang(enum.StrEnum):
+    EN = "en"
+    FR = "fr"
+
 
 stderr = Console(stderr=True, highlight=False, markup=False, emoji=False)
 
@@ -44,3 +60,30 @@ def errors_to_exit_codes(debug: bool) -> Iterator[None]:
             traceback.print_exc()
         fail(3, [f"internal error: {type(exc).__name__}: {exc}",
                   "this is a bug in residency-scan; run again with --debug for a traceback and report it"])
+
+def use_color(flag: bool | None, writing_to_stdout: bool) -> bool:
+    if flag is not None:
+        return flag
+    if not writing_to_stdout or os.environ.get("NO_COLOR") or os.environ.get("TERM") == "dumb":
+        return False
+    return sys.stdout.isatty()
+
+
+@contextmanager
+def output_stream(output: Path | None) -> Iterator[BinaryIO]:
+    """The binary stream a report goes to: `output`, or stdout for None and '-'."""
+    try:
+        if output is None or str(output) == "-":
+            yield sys.stdout.buffer
+            sys.stdout.flush()
+        else:
+            with output.open("wb") as stream:
+                yield stream
+    except OSError as exc:
+        raise ScanFailure(f"cannot write {output or 'standard output'}: {exc.strerror or exc}") from None
+
+
+def output_width(to_stdout: bool) -> int:
+    if to_stdout and sys.stdout.isatty():
+        return max(80, Console().width)
+    return 120
