@@ -56,6 +56,7 @@ from residency_scan.reports.interface import Reporter
 from residency_scan.reports.json import AssetSpool
 from residency_scan.reports.text import clean_terminal
 from residency_scan.resolvers.dns_cache import DEFAULT_MAX_AGE, DnsCache
+from residency_scan.resolvers.rdap import parse_rdap_url
 from residency_scan.rules import RuleEngine, default_rule_packs, load_rule_packs
 from residency_scan.safe_yaml import DEFAULT_MAX_BYTES
 from residency_scan.scan import ResolverSettings, ScanClock, Scanner, build_resolvers, reproducible_time
@@ -165,6 +166,18 @@ def scan(
         = False,
     cache_max_age: Annotated[float, typer.Option(help="Never reuse a cached DNS answer older than this.",
                                                  min=0.0, metavar="SECONDS")] = DEFAULT_MAX_AGE,
+    rdap_url: Annotated[list[str] | None, typer.Option(
+        help="RDAP service to ask instead of the default (ip=https://rdap.arin.net/registry, "
+             "domain=https://rdap.org), as TYPE=URL; repeatable. Online scans send public addresses and "
+             "registrable domains (never private ones) to these services.", metavar="TYPE=URL")] = None,
+    tls: Annotated[bool, typer.Option(
+        "--tls/--no-tls", help="Connect to https:// targets: record the certificate and headers, and locate the CDN "
+                               "edge that terminates TLS (an edge abroad decrypts traffic abroad). Unreachable "
+                               "targets are unknown.")] = True,
+    tls_timeout: Annotated[float, typer.Option(help="Seconds to wait for a TLS connection.", min=0.05,
+                                               max=120.0)] = 5.0,
+    ca_file: Annotated[Path | None, typer.Option(help="Extra CA certificates (PEM) trusted when checking "
+                                                      "certificates, e.g. a private PKI.", metavar="PEM")] = None,
     refresh: Annotated[bool, typer.Option("--refresh", help="Ignore cached DNS answers (fresh ones are still "
                                                            "cached).")] = False,
     reproducible: Annotated[bool, typer.Option(
@@ -223,7 +236,9 @@ def scan(
             clock = ScanClock()
             settings = ResolverSettings(offline=offline, geoip_db=geoip_db, asn_db=asn_db,
                                         dns_servers=tuple(dns_server or ()), dns_timeout=dns_timeout,
-                                        dns_retries=dns_retries, concurrency=concurrency, refresh=refresh)
+                                        dns_retries=dns_retries, concurrency=concurrency, refresh=refresh,
+                                        tls=tls, tls_timeout=tls_timeout, ca_file=ca_file,
+                                        rdap_urls=_rdap_urls(rdap_url))
             cache = None if no_dns_cache else stack.enter_context(
                 DnsCache(dns_cache, max_age=cache_max_age, create=not offline))
             scanner = Scanner(build_resolvers(settings, clock, dns_cache=cache), RuleEngine(packs), clock=clock,
@@ -292,6 +307,13 @@ def scan(
             stderr.print(f"AWS discovery had {aws_gaps} coverage gap(s): a partial view cannot pass", soft_wrap=True)
             code = max(code, 1)
     raise typer.Exit(code)
+
+
+def _rdap_urls(options: list[str] | None) -> tuple[tuple[str, str], ...]:
+    try:
+        return tuple(parse_rdap_url(option) for option in options or ())
+    except ValueError as exc:
+        raise UsageError(f"--rdap-url: {exc}") from None
 
 
 def _refuse_beside_replay(**given: object) -> None:

@@ -26,11 +26,12 @@ POLICY_ID = "corroboration-v1"
 POLICY = (
     "corroboration-v1: each looked-up subject (address, network, cloud region, vendor tenant) is located "
     "separately. It is CONFIRMED by one authoritative source (cloud region table, vendor catalog, serving CDN "
-    "edge), or by two independent sources that agree (e.g. registry data and the inventory's declaration), "
-    "with no source disagreeing. Sources that disagree make it CONTRADICTED. A single measured, registered or "
-    "declared source, a failed lookup, a reserved/internal address, or no evidence at all make it UNKNOWN. "
-    "A declaration never confirms alone. The asset is CONFIRMED only if every subject is; unknown and "
-    "contradicted locations are never compliant, and one subject confirmed abroad makes the asset abroad."
+    "edge), or by two independent sources that agree (e.g. registry data and the inventory's declaration, "
+    "but never registry sources alone), with no source disagreeing. Sources that disagree make it "
+    "CONTRADICTED. A single measured, registered or declared source, a failed lookup, a reserved/internal "
+    "address, or no evidence at all make it UNKNOWN. A declaration never confirms alone. The asset is "
+    "CONFIRMED only if every subject is; unknown and contradicted locations are never compliant, and one "
+    "subject confirmed abroad makes the asset abroad."
 )
 
 
@@ -152,8 +153,12 @@ def locate_subject(subject: str, evidence: Sequence[Evidence], declared: Sequenc
 
     if strongest is Strength.AUTHORITATIVE:
         status, why = LocationStatus.CONFIRMED, "an authoritative source"
-    elif len(all_views) >= 2:
+    elif len(all_views) >= 2 and any(v.strength is not Strength.REGISTERED for v in all_views):
         status, why = LocationStatus.CONFIRMED, f"{len(all_views)} independent sources agree"
+    elif len(all_views) >= 2:
+        # RIR delegation data and a live RDAP record both come from the registry: they agree by construction.
+        status = LocationStatus.UNKNOWN
+        why = "only registry sources (where the network is registered, not where the machine is)"
     else:
         status = LocationStatus.UNKNOWN
         why = f"a single {strongest.value} source is not enough: corroboration needed"

@@ -38,6 +38,8 @@ from residency_scan.resolvers.dns import DnsResolver, catalog_cname_evidence
 from residency_scan.resolvers.dns_cache import DnsCache
 from residency_scan.resolvers.geoip import GeoIpResolver
 from residency_scan.resolvers.interface import Resolver
+from residency_scan.resolvers.rdap import RdapResolver
+from residency_scan.resolvers.tls_edge import TlsEdgeResolver
 from residency_scan.rules import RuleContext, RuleEngine
 
 PROGRESS_EVERY = 100
@@ -62,6 +64,10 @@ class ResolverSettings:
     dns_retries: int = 1
     concurrency: int = 64
     refresh: bool = False
+    tls: bool = True
+    tls_timeout: float = 5.0
+    ca_file: Path | None = None
+    rdap_urls: tuple[tuple[str, str], ...] = ()  # (ip|domain, base URL) overrides
 
 
 def build_resolvers(settings: ResolverSettings, clock: Clock, *, dns_cache: DnsCache | None = None) -> list[Resolver]:
@@ -71,14 +77,20 @@ def build_resolvers(settings: ResolverSettings, clock: Clock, *, dns_cache: DnsC
     """
     geoip = GeoIpResolver(geoip_db=settings.geoip_db, asn_db=settings.asn_db, clock=clock)
     catalog = VendorCatalogResolver(clock=clock)
+    edges: list[Resolver] = []
+    if settings.tls:
+        edges.append(TlsEdgeResolver(clock=clock, offline=settings.offline, timeout=settings.tls_timeout,
+                                     ca_file=settings.ca_file))
     return [
         CloudRegionResolver(clock=clock),
         catalog,
+        *edges,
         geoip,
         DnsResolver(geoip, offline=settings.offline, nameservers=settings.dns_servers,
                     timeout=settings.dns_timeout, clock=clock, concurrency=settings.concurrency,
                     retries=settings.dns_retries, cache=dns_cache, refresh=settings.refresh,
                     match_vendor=match_domain, vendor_evidence=catalog_cname_evidence(catalog)),
+        RdapResolver(clock=clock, base_urls=dict(settings.rdap_urls) or None, offline=settings.offline),
         DeclaredResolver(clock=clock),
     ]
 

@@ -172,3 +172,21 @@ def test_asn_only_claim_does_not_locate() -> None:
                    claim=Claim(asn=64500, asn_org="Example"), observed_at=T0)
     loc = locate([asn])
     assert loc.status is LocationStatus.UNKNOWN
+
+
+def test_two_registry_sources_alone_never_confirm() -> None:
+    loc = locate([
+        ev("41.1.1.1", Strength.REGISTERED, "MA", dataset="rir-country"),
+        ev("41.1.1.1", Strength.REGISTERED, "MA", source="rdap", dataset="rdap"),
+    ])
+    assert loc.status is LocationStatus.UNKNOWN
+    assert "only registry sources" in loc.reason
+
+
+def test_registry_sources_and_a_declaration_confirm() -> None:
+    loc = locate([
+        ev("41.1.1.1", Strength.REGISTERED, "MA", dataset="rir-country"),
+        ev("41.1.1.1", Strength.REGISTERED, "MA", source="rdap", dataset="rdap"),
+        declared("MA"),
+    ])
+    assert loc.status is LocationStatus.CONFIRMED
