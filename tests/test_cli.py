@@ -135,7 +135,8 @@ def test_color_can_be_forced() -> None:
 
 def test_french_console_report() -> None:
     result = scan("examples/ministere-exemple.yaml", "--offline", "--no-color", "--lang", "fr")
-    assert "Les données et systèmes sensibles" in result.stdout or "territoire" in result.stdout
+    assert "Constats" in result.stdout and "Référence juridique" in result.stdout
+    assert "Findings" not in result.stdout
 
 
 def test_json_output_to_file_follows_the_contract(tmp_path: Path) -> None:
