@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Annotated
@@ -96,11 +96,18 @@ def _root(
 
 def exit_code_for(result: ScanResult, fail_on: FailOn) -> int:
     """1 when any asset's verdict is at or above the --fail-on level, else 0."""
+    summary = result.summary
+    present = [outcome for outcome, count in ((Outcome.VIOLATION, summary.violation),
+                                              (Outcome.INDETERMINATE, summary.indeterminate)) if count]
+    return _exit_code_for_outcomes(present, fail_on)
+
+
+def _exit_code_for_outcomes(outcomes: Iterable[Outcome], fail_on: FailOn) -> int:
+    """The one place that compares outcomes with --fail-on (verdicts, or findings not in a baseline)."""
     if fail_on is FailOn.NONE:
         return 0
-    counts = {Outcome.VIOLATION: result.summary.violation, Outcome.INDETERMINATE: result.summary.indeterminate}
     threshold = Outcome(fail_on.value).rank
-    return 1 if any(n and outcome.rank >= threshold for outcome, n in counts.items()) else 0
+    return 1 if any(outcome.rank >= threshold for outcome in outcomes) else 0
 
 
 def _write_report(reporter: Reporter, result: ScanResult, output: Path | None) -> None:
@@ -300,7 +307,7 @@ def scan(
         if gate is None:
             code = exit_code_for(result, fail_on)
         else:
-            code = _exit_code_for_findings(unaccepted, fail_on)
+            code = _exit_code_for_outcomes((f.outcome for f in unaccepted), fail_on)
             stderr.print(f"baseline: {len(unaccepted)} finding(s) not in {clean_terminal(str(baseline))}",
                           soft_wrap=True)
         if aws_gaps and fail_on is not FailOn.NONE:
@@ -322,13 +329,6 @@ def _refuse_beside_replay(**given: object) -> None:
     if clashing:
         shown = ", ".join(name if name == "inventory" else f"--{name}" for name in clashing)
         raise UsageError(f"--replay reads its inventory and evidence from the bundle; remove {shown}")
-
-
-def _exit_code_for_findings(findings: list[Finding], fail_on: FailOn) -> int:
-    if fail_on is FailOn.NONE:
-        return 0
-    threshold = Outcome(fail_on.value).rank
-    return 1 if any(f.outcome.rank >= threshold for f in findings) else 0
 
 
 class _ProgressBar:
@@ -375,7 +375,8 @@ def _discover_for_scan(inventory: Path | None, terraform: Path | None, profile: 
     if inventory is not None or terraform is not None:
         raise UsageError("--aws discovers the assets itself: remove the inventory file or --terraform")
     discovered = run_aws_discovery(profile, role_arns, None, None, regions, None, concurrency=8, max_attempts=8,
-                                   sensitivity_tag=sensitivity_tag, access_events=False, events_days=7)
+                                   sensitivity_tag=sensitivity_tag, access_events=False, events_days=7,
+                                   print_gaps=False)
     entity = (Entity(name=entity_name, type=entity_type or EntityType.EIV) if entity_name
               else default_entity(discovered))
     path = "aws:" + ",".join(discovered.accounts)

@@ -42,16 +42,20 @@ def _split(values: list[str] | None) -> tuple[str, ...]:
 def run_aws_discovery(profile: str | None, role_arn: list[str] | None, accounts_file: Path | None,
                       external_id: str | None, regions: list[str] | None, services: list[str] | None,
                       concurrency: int, max_attempts: int, sensitivity_tag: list[str] | None,
-                      access_events: bool, events_days: int) -> DiscoveryResult:
-    """Shared by `discover aws` and `scan --aws`: discovery, gaps on stderr, exit 3 when nothing was read."""
+                      access_events: bool, events_days: int, print_gaps: bool = True) -> DiscoveryResult:
+    """Shared by `discover aws` and `scan --aws`: discovery, gaps on stderr, exit 3 when nothing was read.
+
+    `scan --aws` passes print_gaps=False: its inventory carries the gaps as notes, which scan prints.
+    """
     roles = (*(role_arn or ()), *(read_role_arns(accounts_file) if accounts_file else ()))
     options = aws_options(profile=profile, role_arns=roles, external_id=external_id, regions=_split(regions),
                           services=_split(services), concurrency=concurrency, max_attempts=max_attempts,
                           sensitivity_tags=tuple(sensitivity_tag) if sensitivity_tag else SENSITIVITY_TAGS,
                           access_events=access_events, events_days=events_days)
     result = discover_aws(options)
-    for line in result.gap_lines():
-        stderr.print(clean_terminal(f"gap: {line}"), soft_wrap=True)
+    if print_gaps:
+        for line in result.gap_lines():
+            stderr.print(clean_terminal(f"gap: {line}"), soft_wrap=True)
     if result.nothing_read:
         raise DiscoveryFailed.from_result(result)
     return result
