@@ -251,7 +251,7 @@ def scan(
             scanner = Scanner(build_resolvers(settings, clock, dns_cache=cache), RuleEngine(packs), clock=clock,
                               offline=offline)
             if reproducible:
-                clock.pin(reproducible_time(ds.date for ds in scanner.data_sources()))
+                clock.pin(reproducible_time(scanner.data_sources()))
             pack_inputs = [pack.path for pack in packs]
             reading = InventoryReading(
                 source=TERRAFORM_PLAN if terraform else INVENTORY_FILE,

@@ -346,6 +346,7 @@ class DataSource(Frozen):
     sha256: str | None = None
     age_days: int | None = None  # relative to ScanResult.generated_at
     evidence_count: int = 0  # how many evidence items of this scan came from this dataset
+    live: bool = False  # a service queried during the scan (RDAP): dated by the scan, not a shipped dataset
 
 
 class RulePackRef(Frozen):

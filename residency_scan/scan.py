@@ -112,11 +112,12 @@ class ScanClock:
         self._pinned = when
 
 
-def reproducible_time(data_dates: Iterable[date]) -> datetime:
+def reproducible_time(sources: Iterable[DataSource]) -> datetime:
     """The pinned time for byte-identical output.
 
-    `SOURCE_DATE_EPOCH` wins (the reproducible-builds convention); otherwise the newest date among the data and
-    rule packs used, so the pinned time still depends only on the inputs and data ages stay meaningful.
+    `SOURCE_DATE_EPOCH` wins (the reproducible-builds convention); otherwise the newest date among the shipped
+    datasets used (live services such as RDAP are dated by the scan itself and left out), so the pinned time
+    depends only on the inputs and data ages stay meaningful.
     """
     epoch = os.environ.get("SOURCE_DATE_EPOCH")
     if epoch is not None:
@@ -125,7 +126,7 @@ def reproducible_time(data_dates: Iterable[date]) -> datetime:
         except (ValueError, OverflowError, OSError):
             raise UsageError(f"SOURCE_DATE_EPOCH must be a Unix timestamp, not {epoch!r}") from None
     else:
-        newest = max(data_dates, default=date(1970, 1, 1))
+        newest = max((ds.date for ds in sources if not ds.live), default=date(1970, 1, 1))
         pinned = datetime.combine(newest, time(0, 0), tzinfo=UTC)
     return pinned
 

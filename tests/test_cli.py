@@ -488,3 +488,15 @@ def test_hostnames_are_resolved_through_a_loopback_dns_server_and_cached(tmp_pat
     cached = {a["id"]: a for a in json.loads(offline.stdout)["assets"]}
     assert cached["portail"]["verdict"] == "compliant"
     assert any(e["from_cache"] for e in cached["portail"]["evidence"] if e["source"] == "dns")
+
+
+def test_reproducible_time_ignores_live_services() -> None:
+    from datetime import date
+
+    from residency_scan.models import DataSource
+    from residency_scan.scan import reproducible_time
+
+    shipped = DataSource(id="rir-country", name="x", version="1", date=date(2026, 10, 27), licence="MIT")
+    live = DataSource(id="rdap", name="y", version="RFC 9083", date=date(2031, 1, 1), licence="terms", live=True)
+    pinned = reproducible_time([shipped, live])
+    assert pinned.date() == date(2026, 10, 27)

@@ -265,7 +265,7 @@ class RdapResolver(Resolver):
     def data_sources(self) -> Iterable[DataSource]:
         if self._offline:
             return ()
-        return (DataSource(id=DATASET_ID, name="RDAP (live registry records)", version="RFC 9083",
+        return (DataSource(id=DATASET_ID, name="RDAP (live registry records)", version="RFC 9083", live=True,
                            date=self._clock().date(),
                            licence="registry terms of use (query results, not redistributed)",
                            url=self._base_urls["ip"]),)

@@ -47,7 +47,7 @@ def scan_offline(inventory: Path, *, rules: list[Path] | None = None, entity: En
     clock = ScanClock()
     scanner = Scanner(build_resolvers(ResolverSettings(offline=True), clock), RuleEngine(packs), clock=clock,
                       offline=True)
-    clock.pin(reproducible_time(ds.date for ds in scanner.data_sources()))
+    clock.pin(reproducible_time(scanner.data_sources()))
     return Scanned(scanner.scan(load_inventory(inventory, entity=entity)), inventory, tuple(packs))
 
 

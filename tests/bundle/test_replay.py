@@ -212,7 +212,7 @@ def scan_plan(plan: Path, reading: InventoryReading) -> ScanResult:
     clock = ScanClock()
     scanner = Scanner(build_resolvers(ResolverSettings(offline=True), clock), RuleEngine(default_rule_packs()),
                       clock=clock, offline=True)
-    clock.pin(reproducible_time(ds.date for ds in scanner.data_sources()))
+    clock.pin(reproducible_time(scanner.data_sources()))
     return scanner.scan(inventory)
 
 

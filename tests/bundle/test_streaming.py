@@ -23,7 +23,7 @@ def test_streamed_bundle_equals_the_one_written_from_a_whole_result(tmp_path: Pa
     clock = ScanClock()
     scanner = Scanner(build_resolvers(ResolverSettings(offline=True), clock), RuleEngine(packs), clock=clock,
                       offline=True)
-    clock.pin(reproducible_time(ds.date for ds in scanner.data_sources()))
+    clock.pin(reproducible_time(scanner.data_sources()))
     inventory = load_inventory(MINISTERE)
     with BundleWriter(tmp_path / "streamed.zip", inventory=MINISTERE, rule_packs=[p.path for p in packs],
                       asset_count=len(inventory.assets)) as writer:

@@ -59,7 +59,7 @@ def real_scan_result() -> ScanResult:
     clock = ScanClock()
     scanner = Scanner(build_resolvers(ResolverSettings(offline=True), clock), RuleEngine(default_rule_packs()),
                       clock=clock, offline=True)
-    clock.pin(reproducible_time(source.date for source in scanner.data_sources()))
+    clock.pin(reproducible_time(scanner.data_sources()))
     return scanner.scan(load_inventory(EXAMPLE))
 
 
