@@ -13,8 +13,11 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-SCHEMA_VERSION = "1.0"
-"""Version of the JSON contract (`ScanResult`). Bump the major part when a key is removed or changes meaning."""
+SCHEMA_VERSION = "1.1"
+"""Version of the JSON contract (`ScanResult`). Bump the major part when a key is removed or changes meaning.
+
+1.1 (additive): the `waived` verdict and summary count, finding waivers, `waivers`, `matrix`, `access_logs`,
+per-asset `access`, the inventory facts of decree 2-24-921 / laws 05-20 and 09-08, rule-pack deadlines."""
 
 JsonValue = Any
 """Raw answers kept as evidence: whatever JSON-compatible value the source returned."""
@@ -59,6 +62,30 @@ class EntityType(enum.StrEnum):
     PRIVATE = "private"
 
 
+class ServiceType(enum.StrEnum):
+    """How an asset is provided (decree 2-24-921 art. 3 names IaaS, PaaS and SaaS). `on-premises` says that no
+    cloud provider is involved, which takes the asset out of the provider-qualification rules."""
+
+    IAAS = "iaas"
+    PAAS = "paas"
+    SAAS = "saas"
+    ON_PREMISES = "on-premises"
+
+
+CLOUD_SERVICE_TYPES = (ServiceType.IAAS, ServiceType.PAAS, ServiceType.SAAS)
+
+
+class SubcontractorRole(enum.StrEnum):
+    """What a subcontractor does for the cloud service (decree 2-24-921 art. 5 §5, art. 6)."""
+
+    HOSTING = "hosting"
+    OPERATION = "operation"
+    ADMINISTRATION = "administration"
+    MAINTENANCE = "maintenance"
+    SUPPORT = "support"
+    OTHER = "other"
+
+
 class TargetKind(enum.StrEnum):
     HOSTNAME = "hostname"
     IP = "ip"
@@ -100,6 +127,15 @@ class CloudRef(Frozen):
     unknown_reason: str | None = None
 
 
+class Subcontractor(Frozen):
+    """A company the provider subcontracts part of the service to. `data_access` None: not stated."""
+
+    name: str
+    role: SubcontractorRole | None = None
+    country: str | None = None  # ISO 3166-1 alpha-2
+    data_access: bool | None = None
+
+
 class Target(Frozen):
     """The parsed target of an asset. `host` is the name or address that resolvers look up."""
 
@@ -133,6 +169,34 @@ class Asset(Frozen):
     owner: str | None = None
     tags: dict[str, str] = Field(default_factory=dict)
     source: SourceRef
+    # What decree 2-24-921 and laws 05-20 / 09-08 rules need. None means "not stated"; see the methods below
+    # for how an unstated fact is read (never in the entity's favour).
+    sensitive_data: bool | None = None
+    sensitive_system: bool | None = None
+    personal_data: bool | None = None
+    service_type: ServiceType | None = None
+    cndp_authorisation: str | None = None  # CNDP authorisation / notification reference, or the legal exception
+    subcontractors: tuple[Subcontractor, ...] | None = None  # None: not declared; () declared as none
+
+    def holds_sensitive_data(self) -> bool:
+        """`sensitive_data` when stated; otherwise what `sensitivity` implies (sensitive → yes: fail-closed)."""
+        if self.sensitive_data is not None:
+            return self.sensitive_data
+        return self.sensitivity is Sensitivity.SENSITIVE
+
+    def is_sensitive_system(self) -> bool:
+        """`sensitive_system` when stated; otherwise what `sensitivity` implies (sensitive → yes)."""
+        if self.sensitive_system is not None:
+            return self.sensitive_system
+        return self.sensitivity is Sensitivity.SENSITIVE
+
+    def provider_name(self) -> str | None:
+        """The provider the qualification rules look up: the declared one, else the public cloud's key."""
+        if self.declared is not None and self.declared.provider:
+            return self.declared.provider
+        if self.cloud is not None:
+            return self.cloud.provider
+        return None
 
 
 class Inventory(Frozen):
@@ -238,8 +302,15 @@ class Location(Frozen):
 
 
 class Outcome(enum.StrEnum):
+    """A rule's outcome for one asset, and an asset's verdict.
+
+    `waived` is only ever a *verdict*: an asset whose every non-compliant finding is covered by a valid waiver.
+    Its findings keep their real outcome (violation, indeterminate) and carry the waiver.
+    """
+
     VIOLATION = "violation"
     INDETERMINATE = "indeterminate"
+    WAIVED = "waived"
     COMPLIANT = "compliant"
     NOT_APPLICABLE = "not-applicable"
 
@@ -249,8 +320,9 @@ class Outcome(enum.StrEnum):
 
 
 _OUTCOME_RANK = {
-    Outcome.VIOLATION: 3,
-    Outcome.INDETERMINATE: 2,
+    Outcome.VIOLATION: 4,
+    Outcome.INDETERMINATE: 3,
+    Outcome.WAIVED: 2,
     Outcome.COMPLIANT: 1,
     Outcome.NOT_APPLICABLE: 0,
 }
@@ -272,8 +344,21 @@ class LegalReference(Frozen):
     quote: str | None = None
 
 
+class WaiverRef(Frozen):
+    """The waiver that covers a finding: who accepted the risk, why, on what document, until when."""
+
+    id: str
+    owner: str
+    reason: str
+    reference: str | None = None
+    expires: date
+
+
 class Finding(Frozen):
-    """A rule outcome that is not compliant, with what the rule says and how to fix it."""
+    """A rule outcome that is not compliant, with what the rule says and how to fix it.
+
+    A waived finding keeps its outcome and is reported everywhere; `waiver` says who accepted it until when.
+    """
 
     rule: str
     title: str
@@ -287,6 +372,7 @@ class Finding(Frozen):
     reference: LegalReference
     see_also: tuple[LegalReference, ...] = ()  # further texts the rule enforces (e.g. law 05-20 beside the decree)
     reason: str  # why the condition gave this outcome, from the evidence
+    waiver: WaiverRef | None = None
 
 
 class RuleInfo(Frozen):
@@ -315,6 +401,28 @@ class RuleCheck(Frozen):
     rule: str
     outcome: Outcome
     reason: str
+    waiver: str | None = None  # id of the waiver that covers a non-compliant outcome
+
+
+class AccessRecord(Frozen):
+    """Administrative access to an asset from one source address by one user, aggregated over a log.
+
+    `country`/`status` come from locating `source_ip` with the same sources as any address; `internal` marks a
+    private source (a VPN or bastion hop), located through the inventory network it belongs to when there is one.
+    """
+
+    user: str
+    source_ip: str
+    method: str  # e.g. "ssh publickey", "aws ConsoleLogin", "aws api CreateUser"
+    first_seen: UtcDateTime
+    last_seen: UtcDateTime
+    count: int
+    log: SourceRef  # the first line that showed it
+    country: str | None = None
+    status: LocationStatus = LocationStatus.UNKNOWN
+    strongest: Strength | None = None
+    internal: bool = False
+    reason: str
 
 
 class AssetResult(Frozen):
@@ -331,6 +439,14 @@ class AssetResult(Frozen):
     evidence: tuple[Evidence, ...]
     checks: tuple[RuleCheck, ...]
     findings: tuple[Finding, ...]
+    access: tuple[AccessRecord, ...] = ()
+    # the inventory facts the rules read, echoed so a report shows what a verdict relied on
+    sensitive_data: bool | None = None
+    sensitive_system: bool | None = None
+    personal_data: bool | None = None
+    service_type: ServiceType | None = None
+    cndp_authorisation: str | None = None
+    subcontractors: tuple[Subcontractor, ...] | None = None
 
 
 class DataSource(Frozen):
@@ -347,14 +463,28 @@ class DataSource(Frozen):
     age_days: int | None = None  # relative to ScanResult.generated_at
     evidence_count: int = 0  # how many evidence items of this scan came from this dataset
     live: bool = False  # a service queried during the scan (RDAP): dated by the scan, not a shipped dataset
+    note: str | None = None  # e.g. "EXAMPLE register, not an official list"
+
+
+class Deadline(Frozen):
+    """A compliance date a pack's text sets (decree 2-24-921 art. 18: 24 months after entry into force)."""
+
+    date: date
+    label: str
+    label_fr: str
+    reference: LegalReference
+    uncertain: bool = False  # the date is inferred (e.g. from the BO date of the arrêté that starts the clock)
+    days_left: int | None = None  # relative to ScanResult.generated_at; negative once passed
 
 
 class RulePackRef(Frozen):
     id: str
     title: str
+    title_fr: str | None = None
     version: str
     path: str
     sha256: str
+    deadline: Deadline | None = None
 
 
 class Summary(Frozen):
@@ -363,6 +493,7 @@ class Summary(Frozen):
     violation: int
     indeterminate: int
     not_applicable: int
+    waived: int = 0
 
 
 class ToolInfo(Frozen):
@@ -375,6 +506,63 @@ class InventoryRef(Frozen):
     sha256: str
     entity: Entity
     notes: tuple[str, ...] = ()
+
+
+class MatrixRow(Frozen):
+    """One article of one rule pack and how the assets its rules assessed came out.
+
+    An asset judged by several rules of one article counts once, with its worst outcome, a waived finding
+    counting as `waived`: `assessed == compliant + violation + indeterminate + waived`.
+    """
+
+    pack: str | None
+    text: str
+    article: str | None
+    article_uncertain: bool = False
+    url: str | None = None
+    rules: tuple[str, ...]
+    assessed: int
+    compliant: int
+    violation: int
+    indeterminate: int
+    waived: int = 0
+
+
+class WaiverStatusKind(enum.StrEnum):
+    ACTIVE = "active"  # valid, not expired, covers at least one finding
+    STALE = "stale"  # valid, not expired, but covers no finding of this scan
+    EXPIRED = "expired"  # past its expiry date: covers nothing, and is a finding of its own
+    INVALID = "invalid"  # malformed (missing expiry, lifetime over the maximum, unknown rule...): covers nothing
+
+
+class WaiverStatus(Frozen):
+    """Every waiver of the waivers file and what became of it in this scan."""
+
+    id: str
+    asset: str | None = None  # asset id or glob
+    rule: str | None = None  # rule id or glob
+    owner: str | None = None
+    reason: str | None = None
+    reference: str | None = None
+    created: date | None = None
+    expires: date | None = None
+    status: WaiverStatusKind
+    problems: tuple[str, ...] = ()
+    covered: tuple[str, ...] = ()  # "asset-id rule-id" of each finding it covers
+    days_left: int | None = None
+    source: SourceRef
+
+
+class AccessLogRef(Frozen):
+    """An admin-access log read for the scan (decree 2-24-921 art. 5 §4: administration from Morocco)."""
+
+    path: str
+    sha256: str
+    format: str  # auth-log | journal-json | cloudtrail-json
+    events: int  # accepted logins / admin calls read
+    attributed: int  # of which matched to an inventory asset
+    unmatched: tuple[str, ...] = ()  # hosts or accounts in the log that no asset stands for (first ones)
+    skipped_lines: int = 0
 
 
 class ScanResult(Frozen):
@@ -390,4 +578,7 @@ class ScanResult(Frozen):
     rule_packs: tuple[RulePackRef, ...]
     rules: tuple[RuleInfo, ...] = ()
     summary: Summary
+    matrix: tuple[MatrixRow, ...] = ()
+    waivers: tuple[WaiverStatus, ...] = ()
+    access_logs: tuple[AccessLogRef, ...] = ()
     assets: tuple[AssetResult, ...]

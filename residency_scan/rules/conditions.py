@@ -16,12 +16,16 @@ import inspect
 import textwrap
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date
 from types import MappingProxyType
-from typing import Any, ClassVar, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict
 
-from residency_scan.models import Asset, Entity, Location
+from residency_scan.models import AccessRecord, Asset, Entity, Location
+
+if TYPE_CHECKING:
+    from residency_scan.registers.providers import ProviderRegister
 
 
 class Truth(enum.Enum):
@@ -38,11 +42,19 @@ Judged = tuple[Truth, str]
 
 @dataclass(frozen=True, slots=True)
 class RuleContext:
-    """Everything a condition may look at for one asset."""
+    """Everything a condition may look at for one asset.
+
+    `today` is the scan's date (qualification and waiver validity are judged on it); `providers` is the
+    qualification register given with `--providers` (None: none given, so qualification is unknown);
+    `access` is the administrative access seen in `--access-log` files for this asset (None: no log given).
+    """
 
     asset: Asset
     location: Location
     entity: Entity
+    today: date | None = None
+    providers: ProviderRegister | None = None
+    access: tuple[AccessRecord, ...] | None = None
 
 
 class Condition(abc.ABC):

@@ -15,6 +15,7 @@ from typing import Any
 from residency_scan.errors import Problem, RuleFileError
 from residency_scan.models import (
     AssetKind,
+    Deadline,
     EntityType,
     Finding,
     LegalReference,
@@ -26,7 +27,7 @@ from residency_scan.models import (
     Severity,
 )
 from residency_scan.rules.conditions import Condition, RuleContext, Truth
-from residency_scan.rules.schema import PackText, RuleSpec, parse_template
+from residency_scan.rules.schema import PackDeadline, PackText, RuleSpec, parse_template
 from residency_scan.rules.shipped import display_pack_path
 
 __all__ = [
@@ -79,9 +80,11 @@ class Rule:
     remediation: Template
     remediation_fr: Template
     line: int | None = None
+    when: Condition | None = None  # applies_to.when: FALSE makes the rule not applicable to the asset
 
     @classmethod
-    def from_spec(cls, spec: RuleSpec, condition: Condition, pack: str, line: int | None = None) -> Rule:
+    def from_spec(cls, spec: RuleSpec, condition: Condition, pack: str, line: int | None = None, *,
+                  when: Condition | None = None) -> Rule:
         scope = spec.applies_to
         return cls(
             id=spec.id,
@@ -100,6 +103,7 @@ class Rule:
             remediation=Template.parse(spec.remediation.en),
             remediation_fr=Template.parse(spec.remediation.fr),
             line=line,
+            when=when,
         )
 
     def info(self) -> RuleInfo:
@@ -118,6 +122,10 @@ class Rule:
         return ((self.kinds is None or kind in self.kinds)
                 and (self.sensitivity is None or sensitivity in self.sensitivity)
                 and (self.entity_types is None or entity_type in self.entity_types))
+
+    def in_scope(self, ctx: RuleContext) -> bool:
+        """False only when `applies_to.when` is FALSE for the asset: an UNKNOWN fact never exempts it."""
+        return self.when is None or self.when.evaluate(ctx)[0] is not Truth.FALSE
 
     def check(self, ctx: RuleContext) -> tuple[RuleCheck, Finding | None]:
         """The outcome of this rule for one asset; a Finding too unless it is compliant."""
@@ -149,10 +157,16 @@ class RulePack:
     sha256: str
     rules: tuple[Rule, ...]
     text: PackText | None = None
+    deadline: PackDeadline | None = None
 
     def ref(self) -> RulePackRef:
-        return RulePackRef(id=self.id, title=self.title, version=self.version,
-                           path=display_pack_path(self.path), sha256=self.sha256)
+        deadline = None
+        if self.deadline is not None:
+            spec = self.deadline
+            deadline = Deadline(date=spec.date, label=spec.label.en, label_fr=spec.label.fr,
+                                reference=spec.reference, uncertain=spec.uncertain)
+        return RulePackRef(id=self.id, title=self.title, title_fr=self.title_fr, version=self.version,
+                           path=display_pack_path(self.path), sha256=self.sha256, deadline=deadline)
 
 
 
@@ -225,10 +239,14 @@ class RuleEngine:
         findings: list[Finding] = []
         verdict = Outcome.COMPLIANT
         for rule in rules:
+            if not rule.in_scope(ctx):
+                continue
             check, finding = rule.check(ctx)
             checks.append(check)
             if finding is not None:
                 findings.append(finding)
             if check.outcome.rank > verdict.rank:
                 verdict = check.outcome
+        if not checks:
+            return _NOT_APPLICABLE
         return AssetJudgement(verdict, tuple(checks), tuple(findings))

@@ -387,3 +387,30 @@ class DeclaredQualificationAtLeast(Leaf[DeclaredQualificationParams]):
         if level >= wanted:
             return Truth.TRUE, f"declared qualification level {level} (not verified) meets level {wanted}"
         return Truth.FALSE, f"declared qualification level {level} is below the required level {wanted}"
+
+
+class StatedParams(LeafParams):
+    fact: Literal["sensitive_data", "sensitive_system", "personal_data", "service_type", "cndp_authorisation",
+                  "subcontractors"]
+
+
+@register("stated")
+class Stated(Leaf[StatedParams]):
+    """Whether the inventory states `fact` for the asset at all (whatever its value): TRUE or FALSE, never
+    UNKNOWN. It lets a pack scope a rule on what the entity declared, e.g. judge undeclared personal data only
+    on sensitive assets, without the unknown fact itself leaking into `applies_to.when`.
+
+    Example::
+
+        stated: {fact: personal_data}
+    """
+
+    Params = StatedParams
+    shorthand = "fact"
+    __slots__ = ()
+
+    def evaluate(self, ctx: RuleContext) -> Judged:
+        fact = self.params.fact
+        if getattr(ctx.asset, fact) is None:
+            return Truth.FALSE, f"the inventory does not state {fact}"
+        return Truth.TRUE, f"the inventory states {fact}"

@@ -12,6 +12,7 @@ import re
 import string
 from collections.abc import Sequence
 from dataclasses import replace
+from datetime import date
 from typing import Annotated, Any, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -19,6 +20,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from residency_scan.errors import Problem
 from residency_scan.models import AssetKind, EntityType, LegalReference, Sensitivity, Severity
 from residency_scan.rules import leaves as _leaves  # noqa: F401  (registers the shipped leaves)
+from residency_scan.rules import leaves_access as _leaves_access  # noqa: F401
+from residency_scan.rules import leaves_inventory as _leaves_inventory  # noqa: F401
+from residency_scan.rules import leaves_provider as _leaves_provider  # noqa: F401
 from residency_scan.rules.conditions import (
     COMBINATORS,
     AllOf,
@@ -74,11 +78,21 @@ class PackText(Spec):
     published: str | None = None
 
 
+class PackDeadline(Spec):
+    """A date by which the text must be complied with, shown in every report with the days left."""
+
+    date: date
+    label: Text
+    reference: LegalReference
+    uncertain: bool = False
+
+
 class PackMeta(Spec):
     id: str = Field(pattern=_ID)
     version: str = Field(min_length=1)
     title: Text
     text: PackText | None = None
+    deadline: PackDeadline | None = None
 
 
 _EMPTY_SCOPE = "the list is empty, so the rule would apply to nothing; omit the field to mean 'all'"
@@ -90,6 +104,9 @@ class AppliesTo(Spec):
     kinds: Annotated[tuple[AssetKind, ...], non_empty(_EMPTY_SCOPE)] | None = None
     sensitivity: Annotated[tuple[Sensitivity, ...], non_empty(_EMPTY_SCOPE)] | None = None
     entity_types: Annotated[tuple[EntityType, ...], non_empty(_EMPTY_SCOPE)] | None = None
+    # A condition on the asset's facts: FALSE takes the asset out of the rule (not applicable); TRUE and
+    # UNKNOWN keep it in, so that an unknown fact can never exempt an asset. Compiled like `condition`.
+    when: Any = None
 
 
 class RuleSpec(Spec):
@@ -317,7 +334,11 @@ def problems_from_validation(exc: ValidationError, path: str, root: Any, prefix:
     return problems
 
 
-def parse_pack(root: Any, path: str) -> tuple[RulePackSpec | None, list[Condition | None], list[Problem]]:
+Compiled = tuple[Condition | None, Condition | None]
+"""A rule's compiled (condition, applies_to.when); `when` is None when the rule has none."""
+
+
+def parse_pack(root: Any, path: str) -> tuple[RulePackSpec | None, list[Compiled], list[Problem]]:
     """Validate a whole pack: fields, duplicate ids, every condition. Problems are sorted by line."""
     if not isinstance(root, dict):
         return None, [], [Problem(path, "a rule pack is a mapping with 'pack' and 'rules'", line=getattr(
@@ -331,7 +352,7 @@ def parse_pack(root: Any, path: str) -> tuple[RulePackSpec | None, list[Conditio
                                                  RulePackSpec))
     raw_rules = root.get("rules")
     compiler = ConditionCompiler(path)
-    conditions: list[Condition | None] = []
+    conditions: list[Compiled] = []
     first_line: dict[str, int | None] = {}
     for index, raw_rule in enumerate(raw_rules if isinstance(raw_rules, list) else []):
         if not isinstance(raw_rule, dict):
@@ -345,8 +366,14 @@ def parse_pack(root: Any, path: str) -> tuple[RulePackSpec | None, list[Conditio
         elif isinstance(rule_id, str):
             first_line[rule_id] = id_line
         if "condition" in raw_rule:
-            conditions.append(compiler.compile(raw_rule["condition"], f"rules[{index}].condition",
-                                               _line_of(raw_rule, "condition", rule_line)))
+            condition = compiler.compile(raw_rule["condition"], f"rules[{index}].condition",
+                                         _line_of(raw_rule, "condition", rule_line))
+            scope = raw_rule.get("applies_to")
+            when = None
+            if isinstance(scope, dict) and scope.get("when") is not None:
+                when = compiler.compile(scope["when"], f"rules[{index}].applies_to.when",
+                                        _line_of(scope, "when", rule_line))
+            conditions.append((condition, when))
     problems.extend(compiler.problems)
     problems.sort(key=lambda p: p.line or 0)
     return (spec if not problems else None), conditions, problems
