@@ -2,9 +2,14 @@
 
 The columns are the YAML fields, flattened: `id, kind, target, sensitivity, vendor, description, owner,
 tags`, `cloud_provider, cloud_region, cloud_account, cloud_service, cloud_resource` and
-`declared_country, declared_city, declared_provider, declared_qualification`. Dotted names
-(`cloud.provider`) are accepted too, and headers are read case-insensitively. `tags` holds
-`key=value;key2=value2`.
+`declared_country, declared_city, declared_provider, declared_qualification`, and the legal facts
+`sensitive_data, sensitive_system, personal_data, service_type, cndp_authorisation, subcontractors`. Dotted
+names (`cloud.provider`) are accepted too, and headers are read case-insensitively. `tags` holds
+`key=value;key2=value2`; yes/no cells take true/false, yes/no, oui/non or 1/0.
+
+`subcontractors` holds `name:role:country:data_access` entries separated by `|`, trailing parts optional
+(`Acme Support:support:FR:no|Datacentre X:hosting:MA`); `none` (or `aucun`) declares that there are none,
+while an empty cell declares nothing. A name therefore cannot hold ':' or '|'.
 
 - The delimiter is `,`, `;` (what a French Excel writes) or a tab, chosen by which one splits the header
   line into the most known column names.
@@ -23,6 +28,7 @@ import itertools
 from typing import TYPE_CHECKING
 
 from residency_scan.errors import InventoryError, Problem
+from residency_scan.inventory.facts import SUBCONTRACTOR_FIELDS
 from residency_scan.inventory.files import FileInventory, ProblemLog, read_inventory_file
 from residency_scan.inventory.records import (
     ASSET_FIELDS,
@@ -33,7 +39,7 @@ from residency_scan.inventory.records import (
 )
 from residency_scan.inventory.suggest import did_you_mean, printable, shown
 from residency_scan.models import Asset, Entity, EntityType, Inventory
-from residency_scan.safe_yaml import LocatedDict
+from residency_scan.safe_yaml import LocatedDict, LocatedList
 
 if TYPE_CHECKING:
     import _csv
@@ -45,6 +51,7 @@ COLUMNS = (
 )
 DELIMITERS = (",", ";", "\t")
 REQUIRED_COLUMNS = ("id", "kind")
+NO_SUBCONTRACTORS = ("none", "aucun", "aucune")
 
 
 class CsvInventory(FileInventory):
@@ -181,6 +188,10 @@ def _record(row: list[str], columns: list[tuple[str | None, str]], line: int,
             if tags is None:
                 return None
             top["tags"] = tags
+        elif name == "subcontractors":
+            subcontractors = _subcontractors(value, line, written, log)
+            if subcontractors is not None:  # else logged; the rest of the row is still checked
+                top["subcontractors"] = subcontractors
         else:
             top[name] = value
     for group, values in groups.items():
@@ -208,11 +219,38 @@ def _tags(cell: str, line: int, column: str, log: ProblemLog) -> LocatedDict | N
     return located(tags, line)
 
 
+def _subcontractors(cell: str, line: int, column: str, log: ProblemLog) -> LocatedList | None:
+    """'name:role:country:data_access|…' as the list YAML would give (checked by the builder); 'none' is an
+    empty list. None after logging a malformed cell."""
+    entries = LocatedList()
+    entries.line, entries.item_lines = line, []
+    if cell.strip().lower() in NO_SUBCONTRACTORS:
+        return entries
+    for item in cell.split("|"):
+        parts = [part.strip() for part in item.split(":")]
+        if not any(parts):
+            continue
+        if len(parts) > len(SUBCONTRACTOR_FIELDS):
+            log.add(f"subcontractor {shown(item.strip())} has {len(parts)} parts separated by ':'", line=line,
+                    field=column, hint="write name:role:country:data_access; a name cannot hold ':' or '|'")
+            return None
+        given = zip(SUBCONTRACTOR_FIELDS, parts, strict=False)  # trailing parts may be left out
+        entries.append(located({key: part for key, part in given if part}, line))
+        entries.item_lines.append(line)
+    if not entries:
+        log.add(f"no subcontractor in {shown(cell)}", line=line, field=column,
+                hint="write name:role:country:data_access entries separated by '|', or none")
+        return None
+    return entries
+
+
 def _label(labels: dict[str, str], path: str) -> str:
-    """The header the user wrote for a field path: 'declared.country' → 'Declared_Country'."""
+    """The header the user wrote for a field path: 'declared.country' → 'Declared_Country',
+    'subcontractors[0].name' → 'Subcontractors[0].name'."""
     if path in labels:
         return labels[path]
     head, dot, rest = path.partition(".")
-    if dot and head in labels:
-        return f"{labels[head]}.{rest}"
+    base = head.partition("[")[0]
+    if dot and base in labels:
+        return f"{labels[base]}{head[len(base):]}.{rest}"
     return path

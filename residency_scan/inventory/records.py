@@ -13,6 +13,9 @@ Text rules, the same everywhere:
   terminal, and XML reports (JUnit, SARIF viewers) cannot carry most of them;
 - every field has a length limit, so that a pasted megabyte is refused here rather than copied into every
   report.
+
+Yes/no fields take YAML's true/false, and in text (a CSV cell) true/false, yes/no, oui/non or 1/0. The facts
+the legal rules read (sensitive data, service type, subcontractors…) are read and reconciled in `facts.py`.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from typing import Any, TypeVar
 from pydantic import ValidationError
 
 from residency_scan.inventory.countries import COUNTRY_CODES, suggest_country
+from residency_scan.inventory.facts import FACT_FIELDS, FactDefaults, read_facts
 from residency_scan.inventory.files import SENSITIVITY_TAGS as SENSITIVITY_TAGS  # re-exported
 from residency_scan.inventory.files import ProblemLog
 from residency_scan.inventory.suggest import (
@@ -51,7 +55,7 @@ from residency_scan.models import (
 from residency_scan.safe_yaml import LocatedDict
 
 ASSET_FIELDS = ("id", "kind", "target", "sensitivity", "vendor", "cloud", "declared", "description",
-                "owner", "tags")
+                "owner", "tags", *FACT_FIELDS)
 DECLARED_FIELDS = ("country", "city", "provider", "qualification")
 CLOUD_FIELDS = ("provider", "region", "account", "service", "resource")
 CLOUD_PROVIDERS = ("aws", "azure", "gcp", "oci")
@@ -67,6 +71,8 @@ MAX_TAGS = 100
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _CONTROL_EXCEPT_LINE_BREAKS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+_YES = frozenset({"true", "yes", "oui", "1"})
+_NO = frozenset({"false", "no", "non", "0"})
 
 E = TypeVar("E", bound=enum.Enum)
 Label = Callable[[str], str]
@@ -101,6 +107,10 @@ class FieldReader:
 
     def name(self, key: str) -> str:
         return self.label(self.prefix + key)
+
+    def nested(self, mapping: LocatedDict, prefix: str) -> FieldReader:
+        """A reader for a mapping inside this one (`prefix` such as 'cloud.' or 'subcontractors[0].')."""
+        return FieldReader(mapping, self.log, self.prefix + prefix, self.label)
 
     def problem(self, key: str | None, message: str, hint: str | None = None) -> None:
         line = self.record.line if key is None else self.record.line_of(key)
@@ -155,6 +165,37 @@ class FieldReader:
         self.problem(key, f"unknown {what} {shown(value)}", did_you_mean(value, values) or one_of(values))
         return None
 
+    def flag(self, key: str) -> bool | None:
+        """A yes/no field: true/false (or 1/0) in YAML; true/false, yes/no, oui/non, 1/0 as text. None when
+        absent or empty, or wrong (logged)."""
+        value = self.record.get(key)
+        if value is None or isinstance(value, bool):
+            return value
+        if type(value) is int and value in (0, 1):
+            return bool(value)
+        if isinstance(value, str):
+            word = value.strip().lower()
+            if not word or word in _YES or word in _NO:
+                return None if not word else word in _YES
+            self.problem(key, f"{shown(value)} is not true or false",
+                         "write true or false; yes/no, oui/non and 1/0 are accepted too")
+            return None
+        self.problem(key, f"must be true or false, not {describe_type(value)}", "write true or false")
+        return None
+
+    def country(self, key: str) -> str | None:
+        """An ISO 3166-1 alpha-2 code, upper-cased; names and alpha-3 codes get the code as a hint."""
+        value = self.text(key, limit=MAX_SHORT)
+        if value is None:
+            return None
+        if value.upper() in COUNTRY_CODES:
+            return value.upper()
+        suggestion = suggest_country(value)
+        hint = (f"did you mean '{suggestion}'?" if suggestion else
+                "use an ISO 3166-1 alpha-2 code such as MA, FR or IE")
+        self.problem(key, f"{shown(value)} is not an ISO 3166-1 alpha-2 country code", hint)
+        return None
+
     def mapping(self, key: str) -> LocatedDict | None:
         value = self.record.get(key)
         if value is None:
@@ -177,6 +218,7 @@ class AssetDefaults:
     sensitivity: Sensitivity | None = None
     owner: str | None = None
     tags: Mapping[str, str] = field(default_factory=dict)
+    facts: FactDefaults = field(default_factory=FactDefaults)
 
 
 class AssetBuilder:
@@ -219,14 +261,18 @@ class AssetBuilder:
         description = fields.text("description", limit=MAX_DESCRIPTION, multiline=True)
         owner = fields.text("owner", limit=MAX_OWNER) or self.defaults.owner
         own_tags = read_tags(fields)
-        sensitivity = self._sensitivity(fields, own_tags)
+        sensitivity, stated_by = self._sensitivity(fields, own_tags)
+        facts = read_facts(fields, self.defaults.facts, kind=kind, sensitivity=sensitivity, stated_by=stated_by)
         if self.log.count > before or asset_id is None or kind is None:
             return None
         try:
-            return Asset(id=asset_id, kind=kind, sensitivity=sensitivity, target=target,
+            return Asset(id=asset_id, kind=kind, sensitivity=facts.sensitivity, target=target,
                          vendor=None if vendor is None else vendor.lower(), cloud=cloud, declared=declared,
                          description=description, owner=owner, tags={**self.defaults.tags, **own_tags},
-                         source=SourceRef(path=self.log.path, line=line))
+                         source=SourceRef(path=self.log.path, line=line),
+                         sensitive_data=facts.sensitive_data, sensitive_system=facts.sensitive_system,
+                         personal_data=facts.personal_data, service_type=facts.service_type,
+                         cndp_authorisation=facts.cndp_authorisation, subcontractors=facts.subcontractors)
         except ValidationError as exc:  # a gap in the checks above; say so rather than crash
             fields.problem(None, f"asset refused: {exc.errors()[0]['msg']}")
             return None
@@ -276,7 +322,7 @@ class AssetBuilder:
         mapping = fields.mapping("cloud")
         if mapping is None:
             return None
-        cloud = FieldReader(mapping, self.log, "cloud.", self.label)
+        cloud = fields.nested(mapping, "cloud.")
         cloud.refuse_unknown(CLOUD_FIELDS)
         provider = cloud.text("provider", limit=MAX_SHORT)
         values = {key: cloud.text(key, limit=MAX_RESOURCE if key == "resource" else MAX_SHORT)
@@ -298,27 +344,15 @@ class AssetBuilder:
         mapping = fields.mapping("declared")
         if mapping is None:
             return None
-        declared = FieldReader(mapping, self.log, "declared.", self.label)
+        declared = fields.nested(mapping, "declared.")
         declared.refuse_unknown(DECLARED_FIELDS)
-        country = declared.text("country", limit=MAX_SHORT)
-        if country is not None:
-            country = self._country(declared, country)
+        country = declared.country("country")
         city = declared.text("city", limit=MAX_SHORT)
         provider = declared.text("provider", limit=MAX_SHORT)
         qualification = self._qualification(declared)
         if country is None and city is None and provider is None and qualification is None:
             return None
         return DeclaredLocation(country=country, city=city, provider=provider, qualification=qualification)
-
-    @staticmethod
-    def _country(declared: FieldReader, value: str) -> str | None:
-        if value.upper() in COUNTRY_CODES:
-            return value.upper()
-        suggestion = suggest_country(value)
-        hint = (f"did you mean '{suggestion}'?" if suggestion else
-                "use an ISO 3166-1 alpha-2 code such as MA, FR or IE")
-        declared.problem("country", f"{shown(value)} is not an ISO 3166-1 alpha-2 country code", hint)
-        return None
 
     @staticmethod
     def _qualification(declared: FieldReader) -> int | None:
@@ -333,17 +367,18 @@ class AssetBuilder:
                          "the DGSSI qualification level of the provider (décret 2-24-921): 1 or 2")
         return None
 
-    def _sensitivity(self, fields: FieldReader, own_tags: Mapping[str, str]) -> Sensitivity:
+    def _sensitivity(self, fields: FieldReader, own_tags: Mapping[str, str]) -> tuple[Sensitivity, str | None]:
+        """The sensitivity, and what on the asset stated it: 'sensitivity', a tag's name, or None (a default)."""
         chosen = fields.choice("sensitivity", Sensitivity, "sensitivity")
         if chosen is not None or fields.present("sensitivity"):
-            return chosen or Sensitivity.SENSITIVE
+            return chosen or Sensitivity.SENSITIVE, "sensitivity"
         for tag in self.sensitivity_tags:
             if own_tags.get(tag):
                 mapping = fields.record.get("tags")
                 tags = FieldReader(mapping if isinstance(mapping, LocatedDict) else fields.record, self.log,
                                    "tags.", self.label)
-                return tags.choose(tag, own_tags[tag], Sensitivity, "sensitivity") or Sensitivity.SENSITIVE
-        return self.defaults.sensitivity or Sensitivity.SENSITIVE
+                return tags.choose(tag, own_tags[tag], Sensitivity, "sensitivity") or Sensitivity.SENSITIVE, tag
+        return self.defaults.sensitivity or Sensitivity.SENSITIVE, None
 
 
 def read_tags(fields: FieldReader) -> dict[str, str]:

@@ -8,10 +8,11 @@ assets:                                      # required, and not empty
   - {id: portail, kind: server, target: portail.exemple.ma}
 ```
 
-`defaults` gives every asset a sensitivity, an owner and tags (an asset's own tags win key by key). It has
-no `declared`: a claim about where an asset is must be made asset by asset, not inherited by the SaaS tools
-listed next to the servers. An inventory with no assets is refused: scanning it would report "nothing
-violates", which a pipeline would read as a pass.
+`defaults` gives every asset a sensitivity, an owner, tags (an asset's own tags win key by key) and the
+facts `sensitive_data`, `sensitive_system`, `personal_data` and `service_type` (see `facts.py` for when a
+default yields to the asset). It has no `declared`: a claim about where an asset is must be made asset by
+asset, not inherited by the SaaS tools listed next to the servers. An inventory with no assets is refused:
+scanning it would report "nothing violates", which a pipeline would read as a pass.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import re
 from collections.abc import Sequence
 
 from residency_scan.errors import InputError, InventoryError, Problem
+from residency_scan.inventory.facts import DEFAULT_FACT_FIELDS, read_fact_defaults
 from residency_scan.inventory.files import (
     FileInventory,
     ProblemLog,
@@ -43,7 +45,7 @@ SUPPORTED_VERSION = 1
 _NOT_YAML = re.compile("[^\x09\x0a\x0d\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 TOP_FIELDS = ("version", "entity", "defaults", "assets")
 ENTITY_FIELDS = ("name", "type")
-DEFAULTS_FIELDS = ("sensitivity", "owner", "tags")
+DEFAULTS_FIELDS = ("sensitivity", "owner", "tags", *DEFAULT_FACT_FIELDS)
 MAX_ENTITY_NAME = 256
 
 
@@ -122,12 +124,13 @@ def _defaults(top: FieldReader, sensitivity_tags: Sequence[str]) -> AssetDefault
     fields.refuse_unknown(DEFAULTS_FIELDS)
     sensitivity = fields.choice("sensitivity", Sensitivity, "sensitivity")
     owner = fields.text("owner", limit=MAX_OWNER)
+    facts = read_fact_defaults(fields, sensitivity)
     tags = read_tags(fields)
     for tag in sensitivity_tags:
         if tag in tags:  # it would show on every asset while `defaults.sensitivity` decided
             FieldReader(mapping["tags"], top.log, "defaults.tags.").problem(
                 tag, "a default sensitivity is not a tag", "write defaults: {sensitivity: …} instead")
-    return AssetDefaults(sensitivity=sensitivity, owner=owner, tags=tags)
+    return AssetDefaults(sensitivity=sensitivity, owner=owner, tags=tags, facts=facts)
 
 
 def _assets(top: FieldReader, builder: AssetBuilder) -> list[Asset]:
