@@ -1,0 +1,1 @@
+"""Tests of residency_scan.registers."""
