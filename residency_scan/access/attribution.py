@@ -1,0 +1,50 @@
+"""Which inventory assets an access event is about.
+
+A log names where each event happened: sshd the host name, CloudTrail the account. A host name stands for the
+assets whose id is that name, or whose target host is that name or an FQDN whose first labels are that name
+(the log says `bastion`, the inventory `bastion.exemple.ma`), compared without case; every match gets the
+event, since a log cannot tell two assets on one host apart. An account stands for every AWS asset of that
+account. An event nothing stands for is reported as unmatched, never dropped silently: an admin login to an
+unlisted machine may be the one that matters.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from residency_scan.access.interface import OriginKind
+from residency_scan.models import Inventory, TargetKind
+
+
+class Attributor:
+    """Indexes an inventory once, then answers per host name or account in constant time."""
+
+    def __init__(self, inventory: Inventory) -> None:
+        hosts: defaultdict[str, set[str]] = defaultdict(set)
+        accounts: defaultdict[str, set[str]] = defaultdict(set)
+        for asset in inventory.assets:
+            hosts[asset.id.lower()].add(asset.id)
+            if asset.target is not None:
+                for name in _names_of(asset.target.host.lower(), asset.target.kind):
+                    hosts[name].add(asset.id)
+            cloud = asset.cloud
+            if cloud is not None and cloud.provider.lower() == "aws" and cloud.account:
+                accounts[cloud.account.strip()].add(asset.id)
+        self._hosts = {key: tuple(sorted(ids)) for key, ids in hosts.items()}
+        self._accounts = {key: tuple(sorted(ids)) for key, ids in accounts.items()}
+
+    def assets_for(self, kind: OriginKind, origin: str | None) -> tuple[str, ...]:
+        """The ids of the assets an event from `origin` is about (sorted; empty when none)."""
+        if origin is None:
+            return ()
+        if kind is OriginKind.ACCOUNT:
+            return self._accounts.get(origin.strip(), ())
+        return self._hosts.get(origin.lower().rstrip("."), ())
+
+
+def _names_of(host: str, kind: TargetKind) -> tuple[str, ...]:
+    """The names a log may use for a target host: the host itself and, for a host name, its leading labels."""
+    if kind in (TargetKind.IP, TargetKind.CIDR) or ":" in host or host.replace(".", "").isdigit():
+        return (host,)
+    labels = host.rstrip(".").split(".")
+    return tuple(".".join(labels[:count]) for count in range(1, len(labels) + 1))
