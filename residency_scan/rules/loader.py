@@ -19,11 +19,19 @@ from residency_scan.safe_yaml import load_yaml_text, read_text
 
 MAX_RULE_FILE_BYTES = 4 * 1024 * 1024
 RULE_FILE_SUFFIX = ".yaml"
+TEST_CASES_SUFFIX = ".tests.yaml"
+"""A pack's test cases live beside it (`decree-2-24-921.tests.yaml`); they are not a pack themselves."""
+
+
+def pack_files_in(directory: Path) -> list[Path]:
+    """The rule files of a directory, in name order: `*.yaml` but not the packs' `*.tests.yaml` cases."""
+    return sorted(p for p in directory.iterdir()
+                  if p.suffix == RULE_FILE_SUFFIX and not p.name.endswith(TEST_CASES_SUFFIX) and p.is_file())
 
 
 def shipped_pack_names() -> list[str]:
     """The names `load_rule_packs` accepts for shipped packs (file names without `.yaml`)."""
-    return sorted(path.stem for path in shipped_rules_dir().glob(f"*{RULE_FILE_SUFFIX}") if path.is_file())
+    return [path.stem for path in pack_files_in(shipped_rules_dir())]
 
 
 def default_rule_packs() -> list[RulePack]:
@@ -55,21 +63,21 @@ def pack_from_yaml(root: object, path: Path, sha256: str) -> RulePack:
         raise RuleFileError(problems or [Problem(str(path), "invalid rule pack")])
     raw_rules = root["rules"] if isinstance(root, dict) else []
     rules = []
-    for index, (rule_spec, condition) in enumerate(zip(spec.rules, conditions, strict=True)):
+    for index, (rule_spec, (condition, when)) in enumerate(zip(spec.rules, conditions, strict=True)):
         assert condition is not None  # parse_pack reports a problem for every condition it cannot compile
         line = raw_rules.line_of(index) if hasattr(raw_rules, "line_of") else None
-        rules.append(Rule.from_spec(rule_spec, condition, spec.pack.id, line))
+        rules.append(Rule.from_spec(rule_spec, condition, spec.pack.id, line, when=when))
     return RulePack(id=spec.pack.id, title=spec.pack.title.en, title_fr=spec.pack.title.fr,
                     version=spec.pack.version, path=path, sha256=sha256, rules=tuple(rules),
-                    text=spec.pack.text)
+                    text=spec.pack.text, deadline=spec.pack.deadline)
 
 
-def _files_for(spec: str | Path) -> list[Path]:
+def pack_files(spec: str | Path) -> list[Path]:
     path = Path(spec)
     if path.is_file():
         return [path]
     if path.is_dir():
-        files = sorted(p for p in path.iterdir() if p.suffix == RULE_FILE_SUFFIX and p.is_file())
+        files = pack_files_in(path)
         if not files:
             raise RuleFileError([Problem(str(spec), f"no *{RULE_FILE_SUFFIX} rule file in this directory")])
         return files
@@ -91,7 +99,7 @@ def load_rule_packs(specs: Sequence[str | Path]) -> list[RulePack]:
     seen: set[Path] = set()
     for spec in specs:
         try:
-            files = _files_for(spec)
+            files = pack_files(spec)
         except RuleFileError as exc:
             problems.extend(exc.problems)
             continue
