@@ -33,6 +33,7 @@ from residency_scan.reports.text import clean_line
 _OUTCOME_STYLE = {
     Outcome.VIOLATION: "bold red",
     Outcome.INDETERMINATE: "yellow",
+    Outcome.WAIVED: "cyan",
     Outcome.COMPLIANT: "green",
     Outcome.NOT_APPLICABLE: "dim",
 }

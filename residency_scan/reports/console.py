@@ -1,8 +1,10 @@
 """The console report: what an IT director reads before an audit, in English or French.
 
-It answers, in this order: whose inventory, scanned how (offline or not, when); for each asset where it is,
-on what evidence, and the verdict; what is wrong and which text says so; which datasets the answer rests
-on and under which licence; and one line to remember.
+It answers, in this order: whose inventory, scanned how (offline or not, when), and by when each rule pack's
+text must be complied with; for each asset where it is, on what evidence, and the verdict; what is wrong and
+which text says so (a waived finding stays listed, marked with its waiver); which waivers need attention
+(expired, invalid, covering nothing, or expiring within 30 days); which datasets the answer rests on and under
+which licence; and one line to remember.
 
 Every string that comes from an inventory, a resolver or a rule pack is untrusted: it goes through
 `clean_terminal` and into a `rich.text.Text`, never through rich markup, so "[red]" stays text and an escape
@@ -14,6 +16,7 @@ from __future__ import annotations
 import io
 import re
 from collections.abc import Iterable
+from datetime import date
 
 # NOTE: the ruff ban on rich has two intended exceptions, this module and cli.py.
 from rich import box
@@ -31,13 +34,17 @@ from residency_scan.models import (
     Outcome,
     ScanResult,
     Severity,
+    WaiverStatus,
+    WaiverStatusKind,
 )
 from residency_scan.reports.labels import LABELS, Labels, age_days, utc_text
+from residency_scan.reports.labels_decree import DECREE_LABELS, DecreeLabels, attention_order, scan_day
 from residency_scan.reports.text import clean_line, clean_terminal
 
 OUTCOME_STYLE = {
     Outcome.VIOLATION: "bold red",
     Outcome.INDETERMINATE: "yellow",
+    Outcome.WAIVED: "cyan",
     Outcome.COMPLIANT: "green",
     Outcome.NOT_APPLICABLE: "dim",
 }
@@ -47,6 +54,12 @@ SEVERITY_STYLE = {
     Severity.MEDIUM: "yellow",
     Severity.LOW: "cyan",
     Severity.INFO: "dim",
+}
+WAIVER_STYLE = {
+    WaiverStatusKind.EXPIRED: "bold red",
+    WaiverStatusKind.INVALID: "bold red",
+    WaiverStatusKind.STALE: "yellow",
+    WaiverStatusKind.ACTIVE: "cyan",
 }
 STATUS_STYLE = {
     LocationStatus.CONFIRMED: "",
@@ -63,6 +76,9 @@ TABLE_MIN_WIDTH = 110
 
 EVIDENCE_DETAIL_LIMIT = 8
 """Evidence lines shown per asset with findings; the JSON report has them all."""
+
+COVERED_LIMIT = 5
+"""Findings named per waiver needing attention; the JSON report lists them all."""
 
 _PROSE_LEN = 2000
 
@@ -83,6 +99,7 @@ class ConsoleReporter:
         self.width = width
         self.lang = lang
         self.labels: Labels = LABELS[lang]
+        self.decree: DecreeLabels = DECREE_LABELS[lang]
 
     def render(self, result: ScanResult) -> str:
         buffer = io.StringIO()
@@ -110,6 +127,8 @@ class ConsoleReporter:
         yield self._header(result)
         yield self._assets(result)
         yield self._findings(result)
+        if result.waivers:
+            yield self._waivers(result)
         yield self._data_sources(result)
 
     # ------------------------------------------------------------------------------------------ header
@@ -129,6 +148,9 @@ class ConsoleReporter:
         grid.add_row(lab.generated_at, Text(utc_text(result.generated_at)))
         packs = ", ".join(f"{clean_line(p.id)} {clean_line(p.version)}" for p in result.rule_packs)
         grid.add_row(lab.rule_packs, Text(packs or lab.none))
+        deadlines = self._deadlines(result)
+        if deadlines.plain:
+            grid.add_row(self.decree.deadlines, deadlines)
         grid.add_row(lab.policy, Text(clean_line(result.policy, max_len=_PROSE_LEN)))
         tool = f"{clean_line(result.tool.name)} {clean_line(result.tool.version)}"
         title = Text(f"{lab.title} — {tool}", style="bold")
@@ -197,9 +219,10 @@ class ConsoleReporter:
         for row in rows:
             natural = [max(width, _cell_width(cell.plain)) for width, cell in zip(natural, row, strict=True)]
         # Kept whole up to these widths: asset ids (the kind line under them wraps at its spaces), evidence
-        # tokens and verdicts. The target and the location reason share the rest, the reason getting more.
+        # tokens and verdicts ("sous dérogation" is the longest). The target and the location reason share the
+        # rest, the reason getting more.
         ids = max(_cell_width(row[0].plain.partition("\n")[0]) for row in rows)
-        floors = [min(max(ids, 12), 24), 4, 4, min(natural[3], 30), min(natural[4], 14)]
+        floors = [min(max(ids, 12), 24), 4, 4, min(natural[3], 30), min(natural[4], 16)]
         weights = [1.0, 1.0, 1.5, 0.0, 0.0]
         room = self.width - 3 * (len(natural) - 1)  # a blank, a rule, a blank between columns
 
@@ -253,6 +276,10 @@ class ConsoleReporter:
         if len(asset.evidence) > len(shown):
             more = lab.more_evidence.format(count=len(asset.evidence) - len(shown))
             parts.append(Padding(Text(more, style="dim"), (0, 0, 0, 2)))
+        if asset.access:
+            access = Text(f"{self.decree.access}{lab.colon}", style="bold")
+            access.append(self.decree.access_words(asset.access))
+            parts.append(access)
         parts.extend(self._finding(finding) for finding in asset.findings)
         return Group(*parts)
 
@@ -265,6 +292,9 @@ class ConsoleReporter:
         head.append(f" {clean_line(finding.rule, max_len=80)} · ")
         head.append(lab.outcome[finding.outcome], style=OUTCOME_STYLE[finding.outcome])
         head.append(f" · {clean_line(title)}", style="bold")
+        if finding.waiver is not None:
+            head.append(" · ")
+            head.append(self.decree.waived_words(finding.waiver), style=OUTCOME_STYLE[Outcome.WAIVED])
         body: list[RenderableType] = [Text(_prose(message))]
         body.append(self._labelled(lab.legal_reference, self.labels.reference_words(finding.reference)))
         if finding.reference.quote:
@@ -272,6 +302,8 @@ class ConsoleReporter:
             body.append(Padding(Text(f"« {quote} »", style="italic"), (0, 0, 0, 2)))
         body.append(self._labelled(lab.remediation, _prose(remediation)))
         body.append(self._labelled(lab.why, _prose(finding.reason)))
+        if finding.waiver is not None:
+            body.append(self._labelled(self.decree.waiver, self.decree.waiver_reason(finding.waiver)))
         return Padding(Group(head, Padding(Group(*body), (0, 0, 0, 2))), (1, 0, 0, 0))
 
     def _labelled(self, label: str, value: str) -> Text:
@@ -309,10 +341,64 @@ class ConsoleReporter:
                 Text(clean_line(source.licence)),
                 Text(str(source.evidence_count)),
             )
+            if source.note:
+                note = f"{clean_line(source.name)}{lab.colon}{self.decree.note}{lab.colon}{clean_line(source.note)}"
+                notes.append(Text(note, style="bold yellow"))
             credits = [clean_line(v, max_len=500) for v in (source.attribution, source.url) if v]
             if credits:
                 notes.append(Text(f"{clean_line(source.name)}: {' — '.join(credits)}", style="dim"))
         return Group(table, *notes)
+
+    # ------------------------------------------------------------------------------ deadlines, waivers
+
+    def _deadlines(self, result: ScanResult) -> Text:
+        """One line per pack with a deadline: the pack, the date and how far it is, then what it requires."""
+        today = scan_day(result.generated_at)
+        text = Text()
+        for pack in result.rule_packs:
+            if pack.deadline is None:
+                continue
+            if text.plain:
+                text.append("\n")
+            text.append(self.decree.deadline_words(pack, pack.deadline, today))
+            text.append(f"\n{self.decree.deadline_label(pack.deadline)}", style="dim")
+        return text
+
+    def _waivers(self, result: ScanResult) -> RenderableType:
+        """The counts by status, then each waiver someone must act on; the JSON report lists every one."""
+        dec = self.decree
+        today = scan_day(result.generated_at)
+        blocks: list[RenderableType] = [
+            Text(dec.waivers, style="bold underline"),
+            Text(dec.status_counts(result.waivers)),
+        ]
+        attention = attention_order(result.waivers, today)
+        if not attention:
+            blocks.append(Text(dec.waivers_fine))
+        blocks.extend(Padding(self._waiver(status, today), (1, 0, 0, 2)) for status in attention)
+        return Group(*blocks)
+
+    def _waiver(self, status: WaiverStatus, today: date) -> RenderableType:
+        dec = self.decree
+        kind = dec.waiver_status[status.status]
+        if status.status is WaiverStatusKind.ACTIVE:
+            kind = dec.expiring_soon
+        head = Text()
+        head.append(f"[{kind.upper()}]", style=WAIVER_STYLE[status.status])
+        head.append(f" {clean_line(status.id, max_len=80)}", style="bold")
+        head.append(f" · {dec.scope_words(status)} · {dec.expiry_words(status, today)}")
+        line = f":{status.source.line}" if status.source.line is not None else ""
+        head.append(f"  ({clean_line(status.source.path)}{line})", style="dim")
+        body: list[RenderableType] = [Text(dec.status_explained[status.status])]
+        who = clean_line(status.owner, missing="?", max_len=120)
+        body.append(self._labelled(dec.col_owner, f"{who} — {clean_line(status.reason, missing='?')}"))
+        if status.covered:
+            covered = ", ".join(clean_line(item, max_len=200) for item in status.covered[:COVERED_LIMIT])
+            if len(status.covered) > COVERED_LIMIT:
+                covered += f" +{len(status.covered) - COVERED_LIMIT}"
+            body.append(self._labelled(dec.col_covered, covered))
+        body.extend(Text(f"- {clean_line(problem)}", style="red") for problem in status.problems)
+        return Group(head, Padding(Group(*body), (0, 0, 0, 2)))
 
     def _summary(self, result: ScanResult) -> Text:
         words = self.labels.summary_words(result.summary)

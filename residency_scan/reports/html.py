@@ -12,6 +12,10 @@ Everything inside comes from files and networks we do not control, so three safe
   and bidi overrides (which reorder text in a browser as in a terminal) never reach the page, and every
   value is bounded in length;
 - the only links are legal references from rule packs, and only when they are plain http(s) URLs.
+
+Since schema 1.1 the page also shows each pack's compliance deadline in the executive summary, every waiver
+with what became of it, a waived finding marked with its waiver, and per asset the inventory facts the rules
+read and the administrative access records (decree 2-24-921 art. 5 §4).
 """
 
 from __future__ import annotations
@@ -27,15 +31,27 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from markupsafe import Markup
 
 from residency_scan.models import (
+    Deadline,
     Finding,
     LegalReference,
     LocationStatus,
     Outcome,
+    RulePackRef,
     ScanResult,
+    Sensitivity,
     Severity,
+    WaiverStatusKind,
 )
 from residency_scan.reports.html_labels import HTML_LABELS, HtmlLabels, country_name
 from residency_scan.reports.labels import LABELS, Labels, age_days, utc_text
+from residency_scan.reports.labels_decree import (
+    DECREE_LABELS,
+    DecreeLabels,
+    deadline_days_left,
+    needs_attention,
+    scan_day,
+    waiver_days_left,
+)
 from residency_scan.reports.matrix import compliance_matrix, country_table
 from residency_scan.reports.text import clean_terminal
 
@@ -73,6 +89,18 @@ class Reference:
 
 
 @dataclass(frozen=True, slots=True)
+class DeadlineView:
+    """A pack's deadline as the summary shows it: the pack, the date, the days left in words."""
+
+    pack: RulePackRef
+    deadline: Deadline
+    days: int
+    when: str
+    label: str
+    link: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class FindingView:
     """A finding placed in the document: its number (for cross-references) and its texts in the report language."""
 
@@ -98,6 +126,7 @@ class HtmlReporter:
         self.lang = lang
         self.labels: Labels = LABELS[lang]
         self.html_labels: HtmlLabels = HTML_LABELS[lang]
+        self.decree: DecreeLabels = DECREE_LABELS[lang]
 
     def render(self, result: ScanResult) -> str:
         return environment().get_template(TEMPLATE).render(self.context(result))
@@ -105,6 +134,7 @@ class HtmlReporter:
     def context(self, result: ScanResult) -> dict[str, Any]:
         """What the template sees: the result itself, the tables counted from it, and the words."""
         findings = self.findings(result)
+        today = scan_day(result.generated_at)
         return {
             "result": result,
             "lab": self.labels,
@@ -116,9 +146,13 @@ class HtmlReporter:
             "findings": findings,
             "finding_number": {(f.asset_number, f.finding.rule): f.number for f in findings},
             "rule_titles": self.rule_titles(result),
-            # NOTE: ScanResult has no waivers yet; the template already lays them out (asset, rule, owner,
-            # reason, expires) so the section only needs data when they arrive.
-            "waivers": (),
+            "dec": self.decree,
+            "deadlines": self.deadlines(result),
+            "waivers": result.waivers,
+            "waiver_days": lambda status: waiver_days_left(status, today),
+            "urgent": lambda status: needs_attention(status, today),
+            "waiver_kinds": WaiverStatusKind,
+            "sensitive": Sensitivity.SENSITIVE,
             "missing": MISSING,
             "outcomes": Outcome,
             "statuses": tuple(LocationStatus),
@@ -131,13 +165,14 @@ class HtmlReporter:
         }
 
     def findings(self, result: ScanResult) -> list[FindingView]:
-        """Violations before indeterminate ones, then by severity, then in inventory order."""
+        """Open findings before waived ones; violations before indeterminate ones, then by severity, then in
+        inventory order."""
         placed = [
             (number, asset, item)
             for number, asset in enumerate(result.assets, start=1)
             for item in asset.findings
         ]
-        placed.sort(key=lambda p: (-p[2].outcome.rank, _SEVERITY_ORDER[p[2].severity], p[0]))
+        placed.sort(key=lambda p: (p[2].waiver is not None, -p[2].outcome.rank, _SEVERITY_ORDER[p[2].severity], p[0]))
         views = []
         for position, (asset_number, asset, item) in enumerate(placed, start=1):
             title, message, remediation = self.labels.localised(item)
@@ -155,6 +190,19 @@ class HtmlReporter:
             )
         return views
 
+    def deadlines(self, result: ScanResult) -> list[DeadlineView]:
+        """Each pack's deadline, in pack order."""
+        today = scan_day(result.generated_at)
+        views = []
+        for pack in result.rule_packs:
+            if pack.deadline is None:
+                continue
+            days = deadline_days_left(pack.deadline, today)
+            when = self.decree.days_words(days)  # "date inferred" is a badge beside the date
+            views.append(DeadlineView(pack, pack.deadline, days, when, self.decree.deadline_label(pack.deadline),
+                                      safe_link(pack.deadline.reference.url)))
+        return views
+
     def rule_titles(self, result: ScanResult) -> Mapping[str, str]:
         """Each rule id's title in the report language, from the rules or, failing that, from a finding."""
         french = self.lang == "fr"
@@ -167,24 +215,35 @@ class HtmlReporter:
     def conclusion(self, result: ScanResult) -> list[str]:
         """The executive summary's paragraph, sentence by sentence: counts, what they mean, caveats."""
         lab, h, summary = self.labels, self.html_labels, result.summary
-        in_scope = summary.violation + summary.indeterminate + summary.compliant
+        in_scope = summary.violation + summary.indeterminate + summary.waived + summary.compliant
         counts = {
             Outcome.VIOLATION: summary.violation,
             Outcome.INDETERMINATE: summary.indeterminate,
+            Outcome.WAIVED: summary.waived,
             Outcome.COMPLIANT: summary.compliant,
         }
-        parts = ", ".join(lab.count(number, h.verdict_count[outcome]) for outcome, number in counts.items())
+        parts = ", ".join(
+            lab.count(number, h.verdict_count[outcome])
+            for outcome, number in counts.items()
+            if number or outcome is not Outcome.WAIVED
+        )
         sentences = [f"{h.in_scope.format(total=lab.count(in_scope, lab.asset_count))} {parts}."]
         if summary.violation:
             sentences.append(h.verdict_violation)
         elif summary.indeterminate:
             sentences.append(h.verdict_indeterminate)
-        elif in_scope:
-            sentences.append(h.verdict_compliant)
-        else:
+        elif not in_scope:
             sentences.append(h.verdict_nothing)
+        elif not summary.waived:  # with waived assets, the waiver sentence below says what compliance rests on
+            sentences.append(h.verdict_compliant)
         if summary.violation and summary.indeterminate:
             sentences.append(h.verdict_indeterminate)
+        if summary.waived:
+            sentences.append(h.waived_sentence.format(count=lab.count(summary.waived, lab.asset_count)))
+        broken = sum(1 for s in result.waivers if s.status in (WaiverStatusKind.EXPIRED, WaiverStatusKind.INVALID))
+        if broken:
+            sentences.append(h.broken_waivers_sentence.format(count=self.decree.count(broken,
+                                                                                      self.decree.broken_count)))
         if summary.not_applicable:
             sentences.append(h.outside_scope.format(count=lab.count(summary.not_applicable, lab.asset_count)))
         if result.offline:

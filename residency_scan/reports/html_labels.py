@@ -30,6 +30,8 @@ class HtmlLabels:
     in_scope: str  # {total}: "Of 12 assets within the scope of the rules"
     verdict_count: Mapping[Outcome, tuple[str, str]]  # singular, plural, after a number
     outside_scope: str  # {count}
+    waived_sentence: str  # {count}
+    broken_waivers_sentence: str  # {count}
     verdict_violation: str
     verdict_indeterminate: str
     verdict_compliant: str
@@ -91,8 +93,8 @@ class HtmlLabels:
     asset_link: str
     waivers: str
     no_waivers: str
-    col_owner: str
-    col_expires: str
+    col_requirement: str
+    no_deadline: str
     datasets_intro: str
     col_attribution: str
     col_url: str
@@ -110,6 +112,7 @@ EN = HtmlLabels(
     headline={
         Outcome.VIOLATION: "Not compliant",
         Outcome.INDETERMINATE: "Compliance not demonstrated",
+        Outcome.WAIVED: "Compliant only under waivers",
         Outcome.COMPLIANT: "Compliant on the evidence gathered",
         Outcome.NOT_APPLICABLE: "No asset within the scope of the rules",
     },
@@ -118,10 +121,18 @@ EN = HtmlLabels(
     verdict_count={
         Outcome.VIOLATION: ("in violation", "in violation"),
         Outcome.INDETERMINATE: ("indeterminate", "indeterminate"),
+        Outcome.WAIVED: ("waived", "waived"),
         Outcome.COMPLIANT: ("compliant", "compliant"),
         Outcome.NOT_APPLICABLE: ("not applicable", "not applicable"),
     },
     outside_scope="{count} outside the scope of every rule.",
+    waived_sentence=(
+        "{count} under a waiver: their findings stand, accepted by the waiver's owner until it expires, and are "
+        "listed below with the waiver."
+    ),
+    broken_waivers_sentence=(
+        "{count}: they cover nothing, so the findings they were meant to cover stand and fail the scan."
+    ),
     verdict_violation=(
         "The inventory, as scanned, does not meet the residency requirements of the rules applied: each asset in "
         "violation is located, or may be processed, outside the required territory. Each finding below cites the "
@@ -144,7 +155,7 @@ EN = HtmlLabels(
     matrix="Compliance matrix",
     matrix_intro=(
         "One row per legal article the rules enforce. Counts are assets: an asset assessed by several rules of "
-        "one article counts once, with its worst outcome."
+        "one article counts once, with its worst outcome; a finding covered by a valid waiver counts as waived."
     ),
     col_text="Legal text",
     col_article="Article",
@@ -200,8 +211,8 @@ EN = HtmlLabels(
     asset_link="Asset",
     waivers="Waivers",
     no_waivers="No waiver was applied: every finding above stands.",
-    col_owner="Owner",
-    col_expires="Expires",
+    col_requirement="Requirement",
+    no_deadline="No rule pack sets a compliance date.",
     datasets_intro="Every dataset the scan loaded; the evidence column counts the evidence items that cite it.",
     col_attribution="Attribution",
     col_url="URL",
@@ -219,6 +230,7 @@ FR = HtmlLabels(
     headline={
         Outcome.VIOLATION: "Non conforme",
         Outcome.INDETERMINATE: "Conformité non démontrée",
+        Outcome.WAIVED: "Conforme uniquement sous dérogations",
         Outcome.COMPLIANT: "Conforme au vu des preuves recueillies",
         Outcome.NOT_APPLICABLE: "Aucun actif dans le périmètre des règles",
     },
@@ -227,10 +239,19 @@ FR = HtmlLabels(
     verdict_count={
         Outcome.VIOLATION: ("non conforme", "non conformes"),
         Outcome.INDETERMINATE: ("indéterminé", "indéterminés"),
+        Outcome.WAIVED: ("sous dérogation", "sous dérogation"),
         Outcome.COMPLIANT: ("conforme", "conformes"),
         Outcome.NOT_APPLICABLE: ("non applicable", "non applicables"),
     },
     outside_scope="Hors du périmètre de toutes les règles : {count}.",
+    waived_sentence=(
+        "Sous dérogation : {count} ; leurs constats sont maintenus, acceptés par le responsable de la dérogation "
+        "jusqu'à son expiration, et sont listés ci-dessous avec elle."
+    ),
+    broken_waivers_sentence=(
+        "{count} : elles ne couvrent rien, donc les constats qu'elles devaient couvrir sont maintenus et font "
+        "échouer l'analyse."
+    ),
     verdict_violation=(
         "L'inventaire, tel qu'analysé, ne satisfait pas aux exigences de localisation des règles appliquées : "
         "chaque actif non conforme est situé, ou peut être traité, hors du territoire exigé. Chaque constat "
@@ -255,7 +276,8 @@ FR = HtmlLabels(
     matrix="Matrice de conformité",
     matrix_intro=(
         "Une ligne par article juridique que les règles appliquent. Les nombres comptent des actifs : un actif "
-        "évalué par plusieurs règles d'un même article compte une fois, avec son résultat le plus défavorable."
+        "évalué par plusieurs règles d'un même article compte une fois, avec son résultat le plus défavorable ; "
+        "un constat couvert par une dérogation valide compte comme sous dérogation."
     ),
     col_text="Texte juridique",
     col_article="Article",
@@ -311,8 +333,8 @@ FR = HtmlLabels(
     asset_link="Actif",
     waivers="Dérogations",
     no_waivers="Aucune dérogation n'a été appliquée : tous les constats ci-dessus sont maintenus.",
-    col_owner="Responsable",
-    col_expires="Expire le",
+    col_requirement="Exigence",
+    no_deadline="Aucun référentiel de règles ne fixe de date de mise en conformité.",
     datasets_intro=(
         "Chaque jeu de données chargé par l'analyse ; la colonne des preuves compte les preuves qui le citent."
     ),

@@ -1,8 +1,10 @@
 """The JSON report: the public contract of residency-scan, and the JSON Schema that describes it.
 
 The document is `ScanResult` itself, field for field, so a consumer reads exactly what the other reporters
-render. It is deterministic: the same `ScanResult` gives the same bytes. Keys come in model field order,
-assets in inventory order (never sorted), and every set inside is already a sorted tuple.
+render: since schema 1.1 that includes the compliance matrix, every waiver with its status, the admin-access
+logs read, and per asset its access records and the inventory facts the rules read. It is deterministic: the
+same `ScanResult` gives the same bytes. Keys come in model field order, assets in inventory order (never
+sorted), and every set inside is already a sorted tuple.
 
 Conventions a consumer can rely on (also stated in the schema):
 - every key of every object is present, `null` when it has no value;
@@ -120,8 +122,10 @@ def scan_result_schema() -> dict[str, Any]:
         "description": (
             f"The JSON report of residency-scan (`--format json`), schema_version {SCHEMA_VERSION}. "
             "Every key is always present (null when empty). Date-times are UTC ISO 8601 ending in 'Z'. "
-            "Assets are in inventory order; a verdict is violation, indeterminate, compliant or "
-            "not-applicable, and an unknown or contradicted location is never compliant. "
+            "Assets are in inventory order; a verdict is violation, indeterminate, waived (every non-compliant "
+            "finding covered by a valid waiver; the findings keep their outcome and carry the waiver), compliant "
+            "or not-applicable, and an unknown or contradicted location is never compliant. `matrix`, `waivers` "
+            "and `access_logs` (1.1) come before `assets`, which stay the last key. "
             "Generated from residency_scan.models.ScanResult by scripts/gen_schema.py; do not edit."
         ),
         **generated,

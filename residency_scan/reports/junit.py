@@ -9,8 +9,13 @@ count and track JUnit results, so the scan appears beside the unit tests with no
 - one `<testcase>` per asset a rule applied to (the asset's `checks`), named "<asset id> (<target>)":
   compliant passes, a violation is a `<failure type="violation">`, an indeterminate outcome an
   `<error type="indeterminate">` (the check could not run to a verdict — unknown is never compliant);
-  the message, reason, legal reference and remediation are the element's text;
-- assets no rule applied to are skipped test cases in a last suite, so every asset appears;
+  the message, reason, legal reference and remediation are the element's text. A non-compliant check covered
+  by a waiver is `<skipped type="waived" message="waived by <id> (<owner>) until <date>">`: accepted for now,
+  still listed, and failing again once the waiver is gone;
+- assets no rule applied to are skipped test cases in a suite after the rules', so every asset appears;
+- when a waivers file was given, a last "waivers" suite has one test case per waiver: an expired or invalid
+  waiver fails (it covers nothing, so a finding meant to be accepted is open again), a stale one (covering no
+  finding) is skipped, an active one passes;
 - counts are consistent with the content, times are "0" (the scan is timed as a whole, not per check), and
   `timestamp` is the scan time in UTC without a zone suffix, as Ant and Surefire write it.
 The attributes are those of the Jenkins xunit plug-in's junit-10.xsd (the tests validate against it), which
@@ -26,12 +31,26 @@ import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import date
 
-from residency_scan.models import AssetResult, Finding, LegalReference, Outcome, RuleCheck, RuleInfo, ScanResult
+from residency_scan.models import (
+    AssetResult,
+    Finding,
+    LegalReference,
+    Outcome,
+    RuleCheck,
+    RuleInfo,
+    ScanResult,
+    WaiverStatus,
+    WaiverStatusKind,
+)
 from residency_scan.reports.labels import as_utc
+from residency_scan.reports.labels_decree import EN as DECREE_WORDS
+from residency_scan.reports.labels_decree import scan_day
 from residency_scan.reports.text import REPLACEMENT, clean_terminal
 
 NOT_APPLICABLE_SUITE = "not-applicable: assets no rule applies to"
+WAIVERS_SUITE = "waivers"
 MESSAGE_LEN = 500
 TEXT_LEN = 4000
 
@@ -77,6 +96,11 @@ class JUnitReporter:
             element = self._not_applicable(not_applicable, result)
             root.append(element)
             totals["tests"] += len(not_applicable)
+        if result.waivers:
+            element = self._waivers(result)
+            root.append(element)
+            for key in totals:
+                totals[key] += int(element.get(key, "0"))
         for key, value in totals.items():
             root.set(key, str(value))
         root.set("time", "0")
@@ -84,14 +108,14 @@ class JUnitReporter:
         return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
 
     def _suite(self, suite: _Suite, result: ScanResult) -> ET.Element:
-        outcomes = [check.outcome for _, check, _ in suite.cases]
+        outcomes = [_counted(check, finding) for _, check, finding in suite.cases]
         element, properties = self._suite_element(
             suite.name,
             result,
             tests=len(outcomes),
             failures=outcomes.count(Outcome.VIOLATION),
             errors=outcomes.count(Outcome.INDETERMINATE),
-            skipped=0,
+            skipped=outcomes.count(Outcome.WAIVED),
         )
         if suite.rule is not None:
             _property(properties, "rule.id", suite.rule.id)
@@ -101,10 +125,34 @@ class JUnitReporter:
         for asset, check, finding in suite.cases:
             attributes = {"name": _case_name(asset), "classname": xml_text(suite.classname, max_len=300), "time": "0"}
             case = ET.SubElement(element, "testcase", attributes)
-            if check.outcome is Outcome.VIOLATION:
+            outcome = _counted(check, finding)
+            if outcome is Outcome.WAIVED:
+                _waived_element(case, asset, check, finding)
+            elif outcome is Outcome.VIOLATION:
                 _outcome_element(case, "failure", "violation", asset, check, finding)
-            elif check.outcome is Outcome.INDETERMINATE:
+            elif outcome is Outcome.INDETERMINATE:
                 _outcome_element(case, "error", "indeterminate", asset, check, finding)
+        return element
+
+    def _waivers(self, result: ScanResult) -> ET.Element:
+        """One test case per waiver of the waivers file, in file order."""
+        statuses = [status.status for status in result.waivers]
+        failing = statuses.count(WaiverStatusKind.EXPIRED) + statuses.count(WaiverStatusKind.INVALID)
+        element, _ = self._suite_element(WAIVERS_SUITE, result, tests=len(statuses), failures=failing, errors=0,
+                                         skipped=statuses.count(WaiverStatusKind.STALE))
+        today = scan_day(result.generated_at)
+        for status in result.waivers:
+            name = f"{status.id} ({status.asset or 'any asset'} / {status.rule or 'any rule'})"
+            case = ET.SubElement(element, "testcase", {"name": xml_text(name, max_len=300),
+                                                       "classname": "waivers", "time": "0"})
+            tag = _WAIVER_ELEMENT.get(status.status)
+            if tag is not None:
+                message = f"waiver {status.id} {DECREE_WORDS.waiver_status[status.status]}: " + (
+                    "; ".join(status.problems) or DECREE_WORDS.status_explained[status.status])
+                ET.SubElement(case, tag, {"type": f"waiver-{status.status.value}",
+                                          "message": xml_text(message, max_len=MESSAGE_LEN)}).text = (
+                    "\n".join(_waiver_details(status, today))
+                )
         return element
 
     def _not_applicable(self, assets: list[AssetResult], result: ScanResult) -> ET.Element:
@@ -164,6 +212,45 @@ def _checks(asset: AssetResult) -> list[RuleCheck]:
     return checks
 
 
+_WAIVER_ELEMENT = {
+    WaiverStatusKind.EXPIRED: "failure",
+    WaiverStatusKind.INVALID: "failure",
+    WaiverStatusKind.STALE: "skipped",
+}
+
+
+def _counted(check: RuleCheck, finding: Finding | None) -> Outcome:
+    """The check's outcome, or `waived` when a waiver covers it (on the check or on its finding)."""
+    waived = check.waiver is not None or (finding is not None and finding.waiver is not None)
+    if waived and check.outcome in (Outcome.VIOLATION, Outcome.INDETERMINATE):
+        return Outcome.WAIVED
+    return check.outcome
+
+
+def _waived_element(case: ET.Element, asset: AssetResult, check: RuleCheck, finding: Finding | None) -> None:
+    waiver = finding.waiver if finding is not None else None
+    message = DECREE_WORDS.waived_words(waiver) if waiver is not None else f"waived by {check.waiver}"
+    details = list(_details(asset, check, finding))
+    if waiver is not None:
+        details.append(xml_text(f"Waiver: {waiver.reason}" + (f" ({waiver.reference})" if waiver.reference else ""),
+                                multiline=True))
+    ET.SubElement(case, "skipped", {"type": "waived", "message": xml_text(message, max_len=MESSAGE_LEN)}).text = (
+        "\n".join(details)
+    )
+
+
+def _waiver_details(status: WaiverStatus, today: date) -> Iterator[str]:
+    line = f":{status.source.line}" if status.source.line is not None else ""
+    yield xml_text(f"Waiver: {status.id}, declared at {status.source.path}{line}")
+    yield xml_text(f"Scope: {DECREE_WORDS.scope_words(status)}")
+    yield xml_text(f"Owner: {status.owner or 'not stated'}; reason: {status.reason or 'not stated'}", multiline=True)
+    if status.reference:
+        yield xml_text(f"Reference: {status.reference}")
+    yield xml_text(f"Expiry: {DECREE_WORDS.expiry_words(status, today)}")
+    for problem in status.problems:
+        yield xml_text(f"Problem: {problem}", multiline=True)
+
+
 def _case_name(asset: AssetResult) -> str:
     name = f"{asset.id} ({asset.target})" if asset.target else asset.id
     return xml_text(name, max_len=300)
@@ -208,6 +295,10 @@ def _scan_properties(result: ScanResult) -> Iterator[tuple[str, str]]:
         yield f"dataset.{source.id}", f"{source.name} {source.version} ({source.date.isoformat()}, {source.licence})"
     for pack in result.rule_packs:
         yield f"rule_pack.{pack.id}", f"{pack.version} sha256:{pack.sha256}"
+    today = scan_day(result.generated_at)
+    for pack in result.rule_packs:
+        if pack.deadline is not None:
+            yield f"deadline.{pack.id}", DECREE_WORDS.deadline_words(pack, pack.deadline, today)
 
 
 def _property(properties: ET.Element, name: str, value: str) -> None:

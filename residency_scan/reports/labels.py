@@ -37,7 +37,9 @@ COMPACT_COUNTRIES = 4
 REASON_LEN = 160
 """Longest location or failure reason quoted inside a phrase; the JSON report keeps them whole."""
 
-SUMMARY_ORDER = (Outcome.VIOLATION, Outcome.INDETERMINATE, Outcome.COMPLIANT, Outcome.NOT_APPLICABLE)
+SUMMARY_ORDER = (Outcome.VIOLATION, Outcome.INDETERMINATE, Outcome.WAIVED, Outcome.COMPLIANT, Outcome.NOT_APPLICABLE)
+"""Verdicts in the summary line, worst first. `waived` is left out of a line whose count of it is zero, so a
+scan without waivers reads as it always did."""
 
 
 @dataclass(frozen=True)
@@ -111,15 +113,11 @@ class Labels:
         return f"{number} {plural if is_plural else singular}"
 
     def summary_words(self, summary: Summary) -> SummaryWords:
-        counts = {
-            Outcome.VIOLATION: summary.violation,
-            Outcome.INDETERMINATE: summary.indeterminate,
-            Outcome.COMPLIANT: summary.compliant,
-            Outcome.NOT_APPLICABLE: summary.not_applicable,
-        }
+        counts = summary_counts(summary)
+        shown = [o for o in SUMMARY_ORDER if o is not Outcome.WAIVED or counts[o]]
         return SummaryWords(
             total=self.count(summary.assets, self.asset_count),
-            parts=tuple((o, counts[o], self.count(counts[o], self.outcome_count[o])) for o in SUMMARY_ORDER),
+            parts=tuple((o, counts[o], self.count(counts[o], self.outcome_count[o])) for o in shown),
         )
 
     def localised(self, finding: Finding) -> tuple[str, str, str]:
@@ -260,12 +258,14 @@ EN = Labels(
     outcome={
         Outcome.VIOLATION: "violation",
         Outcome.INDETERMINATE: "indeterminate",
+        Outcome.WAIVED: "waived",
         Outcome.COMPLIANT: "compliant",
         Outcome.NOT_APPLICABLE: "not applicable",
     },
     outcome_count={
         Outcome.VIOLATION: ("violation", "violation"),
         Outcome.INDETERMINATE: ("indeterminate", "indeterminate"),
+        Outcome.WAIVED: ("waived", "waived"),
         Outcome.COMPLIANT: ("compliant", "compliant"),
         Outcome.NOT_APPLICABLE: ("not applicable", "not applicable"),
     },
@@ -355,12 +355,14 @@ FR = Labels(
     outcome={
         Outcome.VIOLATION: "non conforme",
         Outcome.INDETERMINATE: "indéterminé",
+        Outcome.WAIVED: "sous dérogation",
         Outcome.COMPLIANT: "conforme",
         Outcome.NOT_APPLICABLE: "non applicable",
     },
     outcome_count={
         Outcome.VIOLATION: ("non conforme", "non conformes"),
         Outcome.INDETERMINATE: ("indéterminé", "indéterminés"),
+        Outcome.WAIVED: ("sous dérogation", "sous dérogation"),
         Outcome.COMPLIANT: ("conforme", "conformes"),
         Outcome.NOT_APPLICABLE: ("non applicable", "non applicables"),
     },
@@ -406,6 +408,17 @@ FR = Labels(
 
 LABELS: Mapping[str, Labels] = {labels.lang: labels for labels in (EN, FR)}
 """Report languages by code, as accepted by `lang=`."""
+
+
+def summary_counts(summary: Summary) -> dict[Outcome, int]:
+    """The summary's count for each verdict, worst first."""
+    return {
+        Outcome.VIOLATION: summary.violation,
+        Outcome.INDETERMINATE: summary.indeterminate,
+        Outcome.WAIVED: summary.waived,
+        Outcome.COMPLIANT: summary.compliant,
+        Outcome.NOT_APPLICABLE: summary.not_applicable,
+    }
 
 
 def age_days(source: DataSource, generated_at: datetime) -> int:

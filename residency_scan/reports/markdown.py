@@ -1,95 +1,48 @@
 """The Markdown report: a CI job summary or a merge-request comment, in English or French.
 
-It answers, in the order a reviewer reads a comment: passed or failed, and how badly; which findings, on which
-asset, under which legal text; why, asset by asset; which data the answer rests on.
+It answers, in the order a reviewer reads a comment: passed or failed, and how badly; by when the texts must be
+complied with; the compliance matrix; which findings, on which asset, under which legal text (a waived finding
+stays listed, marked); why, asset by asset; which waivers need acting on; which data the answer rests on.
 
-A comment is rendered by a forge (GitHub, GitLab) that turns more than Markdown into markup: raw HTML, bare URLs,
-`@user` mentions, `#123` and `!12` references. Every untrusted string (asset ids, targets, reasons, dataset
-names, even rule texts) therefore goes through `markdown_escape`, `markdown_cell` or `html_text`, which:
-- replace escape sequences, control and bidi characters (`clean_terminal`), and bound the length;
-- collapse line breaks, so no input can start a heading, a list, a table row or an HTML block;
-- backslash-escape every ASCII punctuation character Markdown, GFM or GitLab give a meaning to, so no input
-  can open a link, an image, emphasis, a code span, an inline HTML tag, an entity or a table cell;
-- put a ZERO WIDTH SPACE after `@ # ! ~ % $ ^ &` before a word character and inside `://` and `www.`:
-  mentions, references and autolinks are found by forges *after* Markdown is rendered, where a backslash no
-  longer exists (the trick Renovate uses for release notes). The text still reads the same.
-The only links in the report are legal-reference URLs with an http(s) scheme, percent-encoded.
+Every untrusted string goes through the escaping of `markdown_text` (see there why a forge needs more than
+Markdown escaping). The only links in the report are legal-reference URLs with an http(s) scheme.
 """
 
 from __future__ import annotations
 
 import html
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from urllib.parse import quote, urlsplit
 
-from residency_scan.models import AssetResult, Finding, LegalReference, Outcome, RuleCheck, ScanResult, Severity
-from residency_scan.reports.labels import LABELS, Labels, utc_text
-from residency_scan.reports.text import clean_terminal
+from residency_scan.models import (
+    AssetResult,
+    Finding,
+    LegalReference,
+    Outcome,
+    RuleCheck,
+    ScanResult,
+    Severity,
+    WaiverStatusKind,
+)
+from residency_scan.reports.labels import LABELS, Labels, summary_counts, utc_text
+from residency_scan.reports.labels_decree import DECREE_LABELS
+from residency_scan.reports.markdown_decree import DecreeMarkdown
+from residency_scan.reports.markdown_text import (
+    CELL_LEN,
+    MAX_COMMENT_CHARS,
+    PROSE_LEN,
+    ZWSP,
+    comment_length,
+    html_text,
+    markdown_cell,
+    markdown_escape,
+    safe_link_url,
+)
 
-MAX_COMMENT_CHARS = 65_536
-"""GitHub's limit for the body of an issue or pull-request comment (GitLab allows 1,000,000)."""
+__all__ = ["CELL_LEN", "MAX_COMMENT_CHARS", "PROSE_LEN", "ZWSP", "MarkdownReporter", "MarkdownWords",
+           "comment_length", "html_text", "markdown_cell", "markdown_escape", "safe_link_url"]
 
-PROSE_LEN = 2000
-CELL_LEN = 200
-ZWSP = "\N{ZERO WIDTH SPACE}"
-
-_MARKDOWN_PUNCTUATION = re.compile(r"[\\`*_\[\](){}<>#+\-.!|&~:@$%^=]")
-_REFERENCE_SIGIL = re.compile(r"([@#!~%$^&])(?=\w)")
-_SCHEME_SEPARATOR = re.compile("://")
-_WWW = re.compile(r"(?i)(www)\.")
-_BLANKS = re.compile(r"\s+")
 _SEVERITY_ORDER = tuple(Severity)
-
-
-def markdown_escape(text: str | None, *, max_len: int = PROSE_LEN, missing: str = "") -> str:
-    """`text` as inert Markdown on one line: it renders as exactly these characters (see module docstring)."""
-    if text is None or text == "":
-        return missing
-    defused = _defuse(_one_line(text, max_len))
-    return _MARKDOWN_PUNCTUATION.sub(lambda m: "\\" + m.group(), defused)
-
-
-def markdown_cell(text: str | None, *, max_len: int = CELL_LEN, missing: str = "—") -> str:
-    """`markdown_escape` for a GFM table cell: one line, `|` escaped, a visible placeholder when empty."""
-    return markdown_escape(text, max_len=max_len, missing=missing)
-
-
-def html_text(text: str | None, *, max_len: int = CELL_LEN, missing: str = "") -> str:
-    """`text` for an HTML block such as `<summary>`, where Markdown is not processed but forges still link."""
-    if text is None or text == "":
-        return missing
-    return html.escape(_defuse(_one_line(text, max_len)), quote=True)
-
-
-def safe_link_url(url: str | None) -> str | None:
-    """An http(s) URL, percent-encoded so it cannot end the link early; None for anything else."""
-    if not url or len(url) > 2000:
-        return None
-    try:
-        parts = urlsplit(url.strip())
-    except ValueError:
-        return None
-    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
-        return None
-    # NOTE: "%" stays so an already-encoded URL is not encoded twice; "(", ")", "<", ">" and blanks are encoded.
-    return quote(url.strip(), safe="/:?#=&%+,;@!$'*-._~", errors="replace")
-
-
-def _one_line(text: str, max_len: int) -> str:
-    return _BLANKS.sub(" ", clean_terminal(text, max_len=max_len)).strip()
-
-
-def _defuse(text: str) -> str:
-    text = _REFERENCE_SIGIL.sub(rf"\1{ZWSP}", text)
-    text = _SCHEME_SEPARATOR.sub(f":{ZWSP}//", text)
-    return _WWW.sub(rf"\1{ZWSP}.", text)
-
-
-def comment_length(text: str) -> int:
-    """Length as a browser counts it (UTF-16 code units), never less than the number of characters."""
-    return len(text.encode("utf-16-le")) // 2
 
 
 @dataclass(frozen=True)
@@ -186,21 +139,34 @@ class MarkdownReporter:
         self.max_chars = max_chars
         self.labels: Labels = LABELS[lang]
         self.words = WORDS[lang]
+        self.decree = DecreeMarkdown(self.labels, DECREE_LABELS[lang])
 
     def render(self, result: ScanResult) -> str:
-        head = "\n".join([*self._header(result), *self._summary_table(result), ""])
+        head = "\n".join([*self._header(result), *self._summary_table(result), *self.decree.matrix(result), ""])
         tail = "\n".join([*self._data_sources(result), ""])
         budget = self.max_chars - comment_length(head) - comment_length(tail) - _NOTES_RESERVE
+        # NOTE: waivers are budgeted first though shown after the details: an expired one fails the scan.
+        waivers: list[str] = []
+        if result.waivers:
+            waivers, budget = _fill(self.decree.waivers(result), len(result.waivers), budget,
+                                    self.decree.words.more_waivers)
         finding_count = sum(len(asset.findings) for asset in result.assets)
         findings, budget = _fill(self._findings(result), finding_count, budget, self.words.more_findings)
         details, _ = _fill(self._details(result), len(result.assets), budget, self.words.more_assets)
-        return head + "\n".join([*findings, *details, ""]) + tail
+        return head + "\n".join([*findings, *details, *waivers, ""]) + tail
 
     # -------------------------------------------------------------------------------------- header
 
     def failed(self, result: ScanResult) -> bool:
+        """As the CLI's exit code: an asset at or above `fail_on` (a waived one passes), or a waiver expired or
+        invalid, which counts as a violation (the finding it was meant to cover is open again)."""
         threshold = _FAIL_ON[self.fail_on]
-        return threshold is not None and any(a.verdict.rank >= threshold.rank for a in result.assets)
+        if threshold is None:
+            return False
+        broken = any(s.status in (WaiverStatusKind.EXPIRED, WaiverStatusKind.INVALID) for s in result.waivers)
+        return (broken and Outcome.VIOLATION.rank >= threshold.rank) or any(
+            a.verdict.rank >= threshold.rank for a in result.assets
+        )
 
     def _header(self, result: ScanResult) -> Iterator[str]:
         lab, words = self.labels, self.words
@@ -209,6 +175,9 @@ class MarkdownReporter:
             f"{lab.count(result.summary.violation, words.violations)}, "
             f"{lab.count(result.summary.indeterminate, words.indeterminate)}"
         )
+        if result.summary.waived:
+            counts += f", {lab.count(result.summary.waived, lab.outcome_count[Outcome.WAIVED])}"
+        counts += self.decree.waiver_status_words(result)
         entity = result.inventory.entity
         yield f"# {lab.title}"
         yield ""
@@ -223,16 +192,15 @@ class MarkdownReporter:
         yield f"- **{lab.generated_at}**{lab.colon}{utc_text(result.generated_at)}"
         packs = ", ".join(f"{markdown_escape(p.id)} {markdown_escape(p.version)}" for p in result.rule_packs)
         yield f"- **{lab.rule_packs}**{lab.colon}{packs or lab.none}"
+        yield from self.decree.deadline_lines(result)
         yield ""
 
     def _summary_table(self, result: ScanResult) -> Iterator[str]:
+        """Every verdict and its count; the waived row only in a scan that had waivers or waived assets."""
         lab, summary = self.labels, result.summary
-        counts = {
-            Outcome.VIOLATION: summary.violation,
-            Outcome.INDETERMINATE: summary.indeterminate,
-            Outcome.COMPLIANT: summary.compliant,
-            Outcome.NOT_APPLICABLE: summary.not_applicable,
-        }
+        counts = summary_counts(summary)
+        if not (summary.waived or result.waivers):
+            del counts[Outcome.WAIVED]
         yield f"| {lab.col_verdict} | {self.words.col_count} |"
         yield "| --- | ---: |"
         for outcome, count in counts.items():
@@ -243,11 +211,12 @@ class MarkdownReporter:
     # -------------------------------------------------------------------------------------- findings
 
     def _findings(self, result: ScanResult) -> Iterator[str]:
-        """The section heading, then one row per finding: violations first, then by severity."""
+        """The section heading, then one row per finding: violations first, then by severity; waived ones last."""
         lab, words = self.labels, self.words
         ranked = sorted(
             ((asset, finding) for asset in result.assets for finding in asset.findings),
-            key=lambda pair: (-pair[1].outcome.rank, _SEVERITY_ORDER.index(pair[1].severity)),
+            key=lambda pair: (pair[1].waiver is not None, -pair[1].outcome.rank,
+                              _SEVERITY_ORDER.index(pair[1].severity)),
         )
         if not ranked:
             yield f"## {lab.findings}\n\n{lab.no_findings}"
@@ -261,20 +230,14 @@ class MarkdownReporter:
                 markdown_cell(asset.id),
                 markdown_cell(finding.rule),
                 lab.severity[finding.severity],
-                lab.outcome[finding.outcome],
+                lab.outcome[finding.outcome] + self.decree.waived_mark(finding),
                 markdown_cell(lab.where_words(asset.location, detailed=False)),
                 self._reference_link(finding.reference),
             )
             yield "| " + " | ".join(cells) + " |"
 
     def _reference_link(self, reference: LegalReference) -> str:
-        text = markdown_escape(reference.text, max_len=CELL_LEN)
-        if reference.article:
-            text += ", " + markdown_escape(reference.article, max_len=80)
-        if reference.article_uncertain:
-            text += f" ({self.labels.article_uncertain})"
-        url = safe_link_url(reference.url)
-        return f"[{text}]({url})" if url else text
+        return self.decree.reference_link(reference)
 
     # -------------------------------------------------------------------------------------- details
 
@@ -294,6 +257,7 @@ class MarkdownReporter:
             f"- **{words.kind}**{lab.colon}{lab.kind[asset.kind]}, {lab.sensitivity[asset.sensitivity]}",
             f"- **{words.target}**{lab.colon}{markdown_escape(_target(asset), missing='—')}",
             f"- **{lab.where}**{lab.colon}{markdown_escape(lab.where_words(asset.location))}",
+            *self.decree.asset_lines(asset),
         ]
         findings = {finding.rule: finding for finding in asset.findings}
         checks = _checks(asset)
@@ -316,6 +280,7 @@ class MarkdownReporter:
         if finding.reference.quote:
             yield f"    > {markdown_escape(finding.reference.quote)}"
         yield f"  - **{lab.remediation}**{lab.colon}{markdown_escape(remediation)}"
+        yield from self.decree.waiver_line(finding)
 
     # -------------------------------------------------------------------------------------- data
 
@@ -336,6 +301,10 @@ class MarkdownReporter:
             if hidden > 0:
                 yield ""
                 yield f"*{self.words.more_datasets.format(count=hidden)}*"
+            notes = list(self.decree.notes(result))
+            if notes:
+                yield ""
+                yield from notes
         tool = f"{markdown_escape(result.tool.name, max_len=80)} {markdown_escape(result.tool.version, max_len=80)}"
         yield ""
         yield f"*{self.words.generated_by.format(tool=tool)}*"

@@ -11,9 +11,14 @@ described once in `tool.driver.rules` (title, legal reference, remediation). Cho
 - inventory paths are URI-escaped; a relative one is relative to `%SRCROOT%`, which is left unresolved
   (resolving it would write the scanning machine's directory into the file and break reproducibility);
 - no `tool.driver.informationUri`: the project publishes no home page yet, and a consumer shows that URI as
-  a link, so none is invented (`INFORMATION_URI`);
-- a waived finding (waivers are not implemented yet) will keep its result and gain
-  `suppressions: [{"kind": "external", "status": "accepted", "justification": ...}]` in `_result`.
+  a link, so none is invented (`sarif_rules.INFORMATION_URI`);
+- a waived finding keeps its result and gains `suppressions: [{"kind": "external", "status": "accepted",
+  "justification": "<reason> — <owner>, until <date> (<reference>)"}]`: code scanning shows it as dismissed,
+  with who accepted it, and brings the alert back once the waiver is gone;
+- a waiver that needs acting on is a result of its own, located at its line of the waivers file:
+  `WAIVER-EXPIRED` and `WAIVER-INVALID` (errors: they cover nothing, so the findings they meant to cover are
+  open again) and `WAIVER-STALE` (a note: it covers no finding of this scan); active waivers are not results;
+- `run.properties` also carries the compliance matrix, each pack's deadline and the waiver counts.
 
 Untrusted strings shown to people (messages, reasons, help) pass through `clean_terminal`, since a SARIF
 viewer displays them; the file is written like the JSON report (`inert_json`).
@@ -23,7 +28,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterable
+from datetime import date
 from json.encoder import encode_basestring_ascii
 from pathlib import PurePosixPath, PureWindowsPath
 from typing import Any
@@ -32,14 +37,23 @@ from urllib.parse import quote
 from residency_scan.models import (
     AssetResult,
     Finding,
-    LegalReference,
     Outcome,
-    RuleInfo,
     ScanResult,
-    Severity,
+    WaiverRef,
+    WaiverStatus,
+    WaiverStatusKind,
 )
 from residency_scan.reports.labels import as_utc
-from residency_scan.reports.markdown import markdown_escape, safe_link_url
+from residency_scan.reports.labels_decree import scan_day, waiver_days_left
+from residency_scan.reports.matrix import compliance_matrix
+from residency_scan.reports.sarif_rules import (
+    MESSAGE_LEN,
+    WAIVER_LEVEL,
+    WAIVER_RULE_OF,
+    driver,
+    rule_table,
+    waiver_rules,
+)
 from residency_scan.reports.text import clean_terminal, dump_json_text
 
 SARIF_VERSION = "2.1.0"
@@ -47,37 +61,11 @@ SARIF_SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/s
 FINGERPRINT_KEY = "residencyScan/v1"
 SRCROOT = "%SRCROOT%"
 AUTOMATION_ID = "residency-scan/"
-INFORMATION_URI: str | None = None
-"""The project's home page, once it has one; shown by consumers as a link, so never a guess."""
-
-TAGS = ("data-residency", "morocco", "compliance", "security")
-"""Rule tags. GitHub only shows `security-severity` for rules tagged "security"."""
-
-SECURITY_SEVERITY = {
-    Severity.CRITICAL: "9.5",
-    Severity.HIGH: "8.0",
-    Severity.MEDIUM: "5.5",
-    Severity.LOW: "3.0",
-    Severity.INFO: "0.0",
-}
-DEFAULT_LEVEL = {
-    Severity.CRITICAL: "error",
-    Severity.HIGH: "error",
-    Severity.MEDIUM: "warning",
-    Severity.LOW: "warning",
-    Severity.INFO: "note",
-}
 RESULT_LEVEL = {Outcome.VIOLATION: "error", Outcome.INDETERMINATE: "warning"}
 
-MESSAGE_LEN = 4000
-HELP_LEN = 8000
 
 # Same rule as the JSON report: characters valid in JSON that can still act on a terminal or a page are
 # written as \uXXXX; a lone surrogate (only from a file name) becomes U+FFFD so strict parsers accept the file.
-_SEMVER = re.compile(r"^\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?$")
-_WORD = re.compile(r"[A-Za-z0-9]+")
-
-
 def inert_json(document: Any) -> str:
     """`document` as indented UTF-8 JSON, with a final newline, safe to `cat` (see `text.inert_json`)."""
     return dump_json_text(document) + "\n"
@@ -112,13 +100,20 @@ class SarifReporter:
     """An implementation of `Reporter` that writes one SARIF 2.1.0 run, one result per finding."""
 
     def render(self, result: ScanResult) -> str:
-        rules = _rule_table(result)
+        rules = rule_table(result)
         index = {rule.id: position for position, rule in enumerate(rules)}
         paths = _artifact_paths(result)
+        waiver_paths = [path for path in _waiver_paths(result) if path not in paths]
         artifacts = [_artifact(path, result) for path in paths]
-        where = {path: {**artifacts[position]["location"], "index": position} for position, path in enumerate(paths)}
+        artifacts += [_artifact(path, result, role="userSpecifiedConfiguration") for path in waiver_paths]
+        where = {
+            path: {**artifacts[position]["location"], "index": position}
+            for position, path in enumerate([*paths, *waiver_paths])
+        }
+        used_waiver_rules = waiver_rules(result)
+        waiver_index = {rule_id: len(rules) + position for position, rule_id in enumerate(used_waiver_rules)}
         run: dict[str, Any] = {
-            "tool": {"driver": _driver(result, rules)},
+            "tool": {"driver": driver(result, rules, used_waiver_rules)},
             "automationDetails": {"id": AUTOMATION_ID},
             "originalUriBaseIds": {
                 SRCROOT: {"description": {"text": "The directory residency-scan was run from."}},
@@ -128,125 +123,21 @@ class SarifReporter:
                 {"executionSuccessful": True, "startTimeUtc": _utc(result)},
             ],
             "results": [
-                _result(asset, finding, index[finding.rule], where[asset.source.path])
-                for asset in result.assets
-                for finding in asset.findings
+                *(
+                    _result(asset, finding, index[finding.rule], where[asset.source.path])
+                    for asset in result.assets
+                    for finding in asset.findings
+                ),
+                *(
+                    _waiver_result(status, waiver_index[WAIVER_RULE_OF[status.status]], where[status.source.path],
+                                   scan_day(result.generated_at))
+                    for status in result.waivers
+                    if status.status in WAIVER_RULE_OF
+                ),
             ],
             "properties": _run_properties(result),
         }
         return inert_json({"$schema": SARIF_SCHEMA_URI, "version": SARIF_VERSION, "runs": [run]})
-
-
-# ------------------------------------------------------------------------------------------ rules
-
-
-def _rule_table(result: ScanResult) -> list[RuleInfo]:
-    """Every rule of the scan, in result order, then a description for any rule a finding names that the
-    result does not describe (a result built by hand or by an older scanner)."""
-    rules: dict[str, RuleInfo] = {}
-    for rule in result.rules:
-        rules.setdefault(rule.id, rule)
-    for asset in result.assets:
-        for finding in asset.findings:
-            if finding.rule not in rules:
-                rules[finding.rule] = _rule_from_finding(finding)
-    return list(rules.values())
-
-
-def _rule_from_finding(finding: Finding) -> RuleInfo:
-    return RuleInfo(
-        id=finding.rule,
-        pack="",
-        title=finding.title,
-        title_fr=finding.title_fr,
-        severity=finding.severity,
-        reference=finding.reference,
-        see_also=finding.see_also,
-        message=finding.title,  # the finding's message names its asset: no template to describe the rule
-        message_fr=finding.title_fr,
-        remediation=finding.remediation,
-        remediation_fr=finding.remediation_fr,
-    )
-
-
-def _driver(result: ScanResult, rules: Iterable[RuleInfo]) -> dict[str, Any]:
-    driver: dict[str, Any] = {"name": result.tool.name, "version": result.tool.version}
-    if _SEMVER.match(result.tool.version):
-        driver["semanticVersion"] = result.tool.version
-    if INFORMATION_URI:
-        driver["informationUri"] = INFORMATION_URI
-    driver["rules"] = [_descriptor(rule) for rule in rules]
-    return driver
-
-
-def _descriptor(rule: RuleInfo) -> dict[str, Any]:
-    descriptor: dict[str, Any] = {
-        "id": rule.id,
-        "name": _pascal_name(rule),
-        "shortDescription": {"text": _text(rule.title, 1000)},
-        "fullDescription": {"text": _text(rule.message, MESSAGE_LEN)},
-        "defaultConfiguration": {"level": DEFAULT_LEVEL[rule.severity]},
-        "help": {"text": _help_text(rule), "markdown": _help_markdown(rule)},
-    }
-    url = safe_link_url(rule.reference.url)
-    if url:
-        descriptor["helpUri"] = url
-    properties: dict[str, Any] = {
-        "tags": [*TAGS, rule.pack] if rule.pack else list(TAGS),
-        "security-severity": SECURITY_SEVERITY[rule.severity],
-        "severity": rule.severity.value,
-    }
-    if rule.pack:
-        properties["pack"] = rule.pack
-    properties["titleFr"] = _text(rule.title_fr, 1000)
-    properties["legalReference"] = rule.reference.model_dump(mode="json")
-    descriptor["properties"] = properties
-    return descriptor
-
-
-def _pascal_name(rule: RuleInfo) -> str:
-    """SARIF's `name`: an identifier a person understands, e.g. "ManagementPlaneOutsideMorocco"."""
-    name = "".join(word[:1].upper() + word[1:] for word in _WORD.findall(rule.title))[:120]
-    return name or rule.id
-
-
-def _reference_words(reference: LegalReference) -> str:
-    words = reference.text
-    if reference.article:
-        words += f", {reference.article}"
-    if reference.article_uncertain:
-        words += " (article uncertain)"
-    return words
-
-
-def _help_text(rule: RuleInfo) -> str:
-    lines = [rule.title, "", "Legal reference: " + _reference_words(rule.reference)]
-    if rule.reference.url:
-        lines.append(rule.reference.url)
-    if rule.reference.quote:
-        lines.append(f"“{rule.reference.quote}”")
-    lines += ["See also: " + _reference_words(ref) + (f" {ref.url}" if ref.url else "") for ref in rule.see_also]
-    lines += ["", "Remediation: " + rule.remediation]
-    return _text("\n".join(lines), HELP_LEN)
-
-
-def _help_markdown(rule: RuleInfo) -> str:
-    def reference(ref: LegalReference) -> str:
-        words = markdown_escape(_reference_words(ref), max_len=1000)
-        url = safe_link_url(ref.url)
-        return f"[{words}]({url})" if url else words
-
-    lines = [
-        f"**{markdown_escape(rule.title, max_len=1000)}**",
-        "",
-        f"**Legal reference:** {reference(rule.reference)}",
-    ]
-    if rule.reference.quote:
-        lines += ["", f"> {markdown_escape(rule.reference.quote)}"]
-    if rule.see_also:
-        lines += ["", "**See also:**", *(f"- {reference(ref)}" for ref in rule.see_also)]
-    lines += ["", f"**Remediation:** {markdown_escape(rule.remediation)}"]
-    return "\n".join(lines)
 
 
 # ------------------------------------------------------------------------------------------ results
@@ -272,7 +163,7 @@ def _result(asset: AssetResult, finding: Finding, rule_index: int, artifact: dic
             }
         ],
         "partialFingerprints": {FINGERPRINT_KEY: fingerprint(asset.id, finding.rule)},
-        # NOTE: waivers (not implemented yet) add "suppressions" here; the result itself stays.
+        **({"suppressions": [_suppression(finding.waiver)]} if finding.waiver is not None else {}),
         "properties": {
             "outcome": finding.outcome.value,
             "severity": finding.severity.value,
@@ -282,6 +173,69 @@ def _result(asset: AssetResult, finding: Finding, rule_index: int, artifact: dic
             "locationStatus": asset.location.status.value,
             "countries": list(asset.location.countries),
             "remediation": _text(finding.remediation, MESSAGE_LEN),
+            **({"waiver": finding.waiver.id} if finding.waiver is not None else {}),
+        },
+    }
+
+
+def _suppression(waiver: WaiverRef) -> dict[str, Any]:
+    """The waiver as SARIF's accepted external suppression: reason, owner, expiry and the document."""
+    justification = f"{waiver.reason} — {waiver.owner}, until {waiver.expires.isoformat()}"
+    if waiver.reference:
+        justification += f" ({waiver.reference})"
+    return {
+        "kind": "external",
+        "status": "accepted",
+        "justification": _text(justification, MESSAGE_LEN),
+        "properties": {"waiver": waiver.id, "owner": waiver.owner, "expires": waiver.expires.isoformat(),
+                       "reference": waiver.reference},
+    }
+
+
+# ------------------------------------------------------------------------------------------ waivers
+
+def _waiver_paths(result: ScanResult) -> list[str]:
+    return list(dict.fromkeys(status.source.path for status in result.waivers if status.status in WAIVER_RULE_OF))
+
+
+def _waiver_result(status: WaiverStatus, rule_index: int, artifact: dict[str, Any], today: date) -> dict[str, Any]:
+    """An expired, invalid or stale waiver, located at its line of the waivers file."""
+    rule_id = WAIVER_RULE_OF[status.status]
+    physical: dict[str, Any] = {"artifactLocation": artifact}
+    if status.source.line is not None and status.source.line >= 1:
+        physical["region"] = {"startLine": status.source.line}
+    scope = f"asset {status.asset or 'any'}, rule {status.rule or 'any'}, owner {status.owner or 'not stated'}"
+    if status.status is WaiverStatusKind.EXPIRED and status.expires is not None:
+        what = f"expired on {status.expires.isoformat()}: it covers nothing, and the findings it covered are open"
+    elif status.status is WaiverStatusKind.INVALID:
+        what = "is invalid: " + ("; ".join(status.problems) or "malformed") + ". It covers nothing"
+    else:
+        what = "covers no finding of this scan: remove it or correct its asset or rule"
+    return {
+        "ruleId": rule_id,
+        "ruleIndex": rule_index,
+        "kind": "fail",
+        "level": WAIVER_LEVEL[rule_id],
+        "message": {"text": _text(f"Waiver {status.id} ({scope}) {what}.", MESSAGE_LEN)},
+        "locations": [
+            {
+                "physicalLocation": physical,
+                "logicalLocations": [
+                    {"name": clean_terminal(status.id), "fullyQualifiedName": f"waiver:{status.id}",
+                     "kind": "resource"}
+                ],
+            }
+        ],
+        "partialFingerprints": {FINGERPRINT_KEY: fingerprint(f"waiver:{status.id}", rule_id)},
+        "properties": {
+            "waiver": status.id,
+            "status": status.status.value,
+            "asset": status.asset,
+            "rule": status.rule,
+            "owner": status.owner,
+            "expires": status.expires.isoformat() if status.expires else None,
+            "daysLeft": waiver_days_left(status, today),
+            "problems": [_text(problem, MESSAGE_LEN) for problem in status.problems],
         },
     }
 
@@ -298,12 +252,12 @@ def _artifact_paths(result: ScanResult) -> list[str]:
     return paths
 
 
-def _artifact(path: str, result: ScanResult) -> dict[str, Any]:
+def _artifact(path: str, result: ScanResult, *, role: str = "analysisTarget") -> dict[str, Any]:
     uri, base = artifact_uri(path)
     location: dict[str, Any] = {"uri": uri}
     if base:
         location["uriBaseId"] = base
-    artifact: dict[str, Any] = {"location": location, "roles": ["analysisTarget"]}
+    artifact: dict[str, Any] = {"location": location, "roles": [role]}
     if path == result.inventory.path and re.fullmatch(r"[0-9a-f]{64}", result.inventory.sha256):
         artifact["hashes"] = {"sha-256": result.inventory.sha256}
     return artifact
@@ -330,6 +284,13 @@ def _run_properties(result: ScanResult) -> dict[str, Any]:
             for pack in result.rule_packs
         ],
         "summary": result.summary.model_dump(mode="json"),
+        "matrix": [row.model_dump(mode="json") for row in compliance_matrix(result)],
+        "deadlines": [
+            {"pack": pack.id, **pack.deadline.model_dump(mode="json")}
+            for pack in result.rule_packs
+            if pack.deadline is not None
+        ],
+        "waivers": {kind.value: sum(1 for s in result.waivers if s.status is kind) for kind in WaiverStatusKind},
     }
 
 

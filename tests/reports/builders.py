@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta, timezone
 
 from residency_scan.models import (
+    AccessLogRef,
     AssetKind,
     AssetResult,
     Claim,
@@ -22,8 +23,10 @@ from residency_scan.models import (
     LegalReference,
     Location,
     LocationStatus,
+    MatrixRow,
     Outcome,
     RuleCheck,
+    RuleInfo,
     RulePackRef,
     ScanResult,
     Sensitivity,
@@ -33,6 +36,8 @@ from residency_scan.models import (
     SubjectLocation,
     Summary,
     ToolInfo,
+    WaiverRef,
+    WaiverStatus,
 )
 from residency_scan.reports.json import SCHEMA_VERSION
 
@@ -147,6 +152,7 @@ def finding(
     reason: str,
     remediation: str = "Move the asset to a provider qualified by DGSSI that hosts it in Morocco.",
     remediation_fr: str = "Migrer l'actif vers un prestataire qualifié par la DGSSI qui l'héberge au Maroc.",
+    waiver: WaiverRef | None = None,
 ) -> Finding:
     return Finding(
         rule=rule,
@@ -160,6 +166,7 @@ def finding(
         remediation_fr=remediation_fr,
         reference=reference,
         reason=reason,
+        waiver=waiver,
     )
 
 
@@ -215,6 +222,7 @@ def summarise(assets: Iterable[AssetResult]) -> Summary:
         violation=verdicts.count(Outcome.VIOLATION),
         indeterminate=verdicts.count(Outcome.INDETERMINATE),
         not_applicable=verdicts.count(Outcome.NOT_APPLICABLE),
+        waived=verdicts.count(Outcome.WAIVED),
     )
 
 
@@ -226,6 +234,11 @@ def scan_result(
     data_sources: tuple[DataSource, ...] = (GEOIP, CLOUD_REGIONS, VENDOR_CATALOG),
     offline: bool = True,
     generated_at: datetime = GENERATED_AT,
+    rule_packs: tuple[RulePackRef, ...] = (RULE_PACK,),
+    rules: tuple[RuleInfo, ...] = (),
+    matrix: tuple[MatrixRow, ...] = (),
+    waivers: tuple[WaiverStatus, ...] = (),
+    access_logs: tuple[AccessLogRef, ...] = (),
 ) -> ScanResult:
     """A whole result around `assets`, with the summary counted from their verdicts."""
     assets = tuple(assets)
@@ -241,7 +254,11 @@ def scan_result(
         ),
         policy=POLICY,
         data_sources=data_sources,
-        rule_packs=(RULE_PACK,),
+        rule_packs=rule_packs,
+        rules=rules,
         summary=summarise(assets),
+        matrix=matrix,
+        waivers=waivers,
+        access_logs=access_logs,
         assets=assets,
     )

@@ -30,6 +30,7 @@ from tests.reports.builders import (
     scan_result,
 )
 from tests.reports.factories import hostile_scan_result, sample_scan_result
+from tests.reports.factories_decree import decree_scan_result, hostile_decree_scan_result
 from tests.reports.goldens import assert_matches_golden
 
 SGR = re.compile(r"\x1b\[[0-9;]*m")
@@ -274,7 +275,7 @@ def test_unknown_language_and_absurd_width_are_refused() -> None:
 
 @pytest.mark.parametrize("color", [False, True])
 def test_hostile_strings_come_out_inert(color: bool) -> None:
-    out = render(hostile_scan_result(), color=color, width=WIDE)
+    out = render(hostile_decree_scan_result(), color=color, width=WIDE)
     visible = SGR.sub("", out)  # the report's own colours are the only escape sequences allowed
     assert "\x1b" not in visible
     assert re.search("[\x00-\x09\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]", visible) is None
@@ -287,7 +288,7 @@ def test_hostile_strings_come_out_inert(color: bool) -> None:
 
 
 def test_hostile_markup_is_not_applied_as_style() -> None:
-    out = render(hostile_scan_result(), color=True, width=WIDE)
+    out = render(hostile_decree_scan_result(), color=True, width=WIDE)
     assert "\x1b[1;31mx" not in out
     assert "[bold red]x[/]" in SGR.sub("", out)
 
@@ -307,7 +308,7 @@ def test_absurdly_long_strings_are_truncated() -> None:
 @pytest.mark.parametrize("width", [60, 80, TABLE_MIN_WIDTH - 1, TABLE_MIN_WIDTH, 120, 200])
 @pytest.mark.parametrize("lang", ["en", "fr"])
 def test_every_line_fits_the_width(width: int, lang: str) -> None:
-    for result in (sample_scan_result(), hostile_scan_result()):
+    for result in (sample_scan_result(), hostile_scan_result(), decree_scan_result(), hostile_decree_scan_result()):
         out = render(result, width=width, lang=lang)
         too_wide = [line for line in out.splitlines() if len(line) > width]
         assert too_wide == []

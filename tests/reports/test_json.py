@@ -16,6 +16,7 @@ from residency_scan.reports.json import SCHEMA_VERSION, AssetSpool
 from tests.reports import hostile
 from tests.reports.builders import CASABLANCA, asset, evidence, located, scan_result
 from tests.reports.factories import hostile_scan_result, sample_scan_result
+from tests.reports.factories_decree import LOCAL_WAIVER, decree_scan_result, hostile_decree_scan_result
 from tests.reports.goldens import assert_matches_golden
 
 
@@ -35,7 +36,9 @@ def test_same_result_gives_the_same_bytes() -> None:
     assert render(ScanResult.model_validate_json(first)) == first  # and one parsed back
 
 
-@pytest.mark.parametrize("build", [sample_scan_result, hostile_scan_result])
+@pytest.mark.parametrize(
+    "build", [sample_scan_result, hostile_scan_result, decree_scan_result, hostile_decree_scan_result]
+)
 def test_round_trip_gives_back_an_equal_result(build: Any) -> None:
     result = build()
     assert ScanResult.model_validate_json(render(result)) == result
@@ -45,7 +48,7 @@ def test_layout_is_indented_utf8_with_a_trailing_newline() -> None:
     text = render(sample_scan_result())
     assert text.endswith("}\n")
     assert not text.endswith("\n\n")
-    assert text.startswith('{\n  "schema_version": "1.0",\n  "tool": {\n    "name": "residency-scan"')
+    assert text.startswith('{\n  "schema_version": "1.1",\n  "tool": {\n    "name": "residency-scan"')
     assert "Décret n° 2-24-921" in text  # not \u00e9 escapes: the file is read by people too
 
 
@@ -70,14 +73,16 @@ def test_contract_keys_are_present() -> None:
     assert isinstance(doc["generated_at"], str)
     assert set(doc["inventory"]) >= {"path", "sha256"}
     assert {"id", "name", "version", "date", "licence"} <= set(doc["data_sources"][0])
-    assert set(doc["summary"]) == {"assets", "compliant", "violation", "indeterminate", "not_applicable"}
+    assert set(doc["summary"]) == {"assets", "compliant", "violation", "indeterminate", "not_applicable", "waived"}
     assert doc["summary"] == {
         "assets": 7,
         "compliant": 1,
         "violation": 4,
         "indeterminate": 1,
         "not_applicable": 1,
+        "waived": 0,
     }
+    assert (doc["matrix"], doc["waivers"], doc["access_logs"]) == ([], [], [])  # 1.1 keys, present when empty
     for item in doc["assets"]:
         assert {"id", "kind", "target", "sensitivity", "verdict", "location", "evidence", "findings"} <= set(
             item
@@ -95,7 +100,33 @@ def test_contract_keys_are_present() -> None:
                 "raw",
             } <= set(proof)
         for problem in item["findings"]:
-            assert {"rule", "severity", "outcome", "message", "remediation", "reference"} <= set(problem)
+            assert {"rule", "severity", "outcome", "message", "remediation", "reference", "waiver"} <= set(problem)
+
+
+def test_the_1_1_keys_carry_waivers_matrix_access_and_facts() -> None:
+    doc = document(decree_scan_result())
+    assert list(doc)[-4:] == ["matrix", "waivers", "access_logs", "assets"]  # assets stay last, for the spool
+    assert doc["summary"]["waived"] == 1
+    by_id = {a["id"]: a for a in doc["assets"]}
+    waived = by_id["hebergement-cloud"]
+    assert waived["verdict"] == "waived"
+    assert waived["findings"][0]["outcome"] == "violation"  # a waived finding keeps its real outcome
+    assert waived["findings"][0]["waiver"] == {"id": "W-2025-01", "owner": "DSI — Karim Benali",
+                                               "reason": LOCAL_WAIVER.reason, "reference": "AR-2025-014",
+                                               "expires": "2026-03-31"}
+    assert waived["checks"][0]["waiver"] == "W-2025-01"
+    assert (waived["service_type"], waived["personal_data"], waived["cndp_authorisation"]) == (
+        "iaas", True, "A-GC-123/2024")
+    assert waived["subcontractors"][0] == {"name": "Atlas Ops", "role": "operation", "country": "MA",
+                                           "data_access": False}
+    assert [record["user"] for record in by_id["bastion"]["access"]] == ["admin", "ext-support", "ops"]
+    assert by_id["bastion"]["access"][1]["log"] == {"path": "logs/auth.log", "line": 57}
+    assert [w["status"] for w in doc["waivers"]] == ["active", "active", "stale", "expired", "invalid"]
+    assert doc["waivers"][3]["days_left"] == -45
+    assert doc["rule_packs"][0]["deadline"]["date"] == "2027-08-21"
+    assert doc["data_sources"][-1]["note"] == "EXAMPLE register, not an official list"
+    assert sum(row["waived"] for row in doc["matrix"]) == 2  # hebergement-cloud (art. 5 §3), bastion (art. 4)
+    assert doc["access_logs"][0]["unmatched"] == ["old-host"]
 
 
 def test_values_use_the_enum_spellings() -> None:
@@ -185,7 +216,10 @@ def test_json_golden() -> None:
     assert_matches_golden("sample.json", render(sample_scan_result()))
 
 
-@pytest.mark.parametrize("make", [sample_scan_result, hostile_scan_result, lambda: scan_result([])])
+@pytest.mark.parametrize(
+    "make", [sample_scan_result, hostile_scan_result, decree_scan_result, hostile_decree_scan_result,
+             lambda: scan_result([])]
+)
 def test_spooled_document_is_byte_identical_to_render(make: Any) -> None:
     result = make()
     out = io.BytesIO()
@@ -195,3 +229,8 @@ def test_spooled_document_is_byte_identical_to_render(make: Any) -> None:
         spool.write_document(result.model_copy(update={"assets": ()}), out)
     assert out.getvalue() == JsonReporter().render(result).encode("utf-8")
     assert ScanResult.model_validate_json(out.getvalue()) == result
+
+
+def test_json_decree_golden() -> None:
+    """The 1.1 contract with every new field filled: waivers, matrix, access, facts, deadline, notes."""
+    assert_matches_golden("decree.json", render(decree_scan_result()))

@@ -16,6 +16,7 @@ import pytest
 from residency_scan.reports import JsonReporter
 from residency_scan.reports.json import SCHEMA_ID, SCHEMA_RESOURCE, SCHEMA_VERSION, render_schema
 from tests.reports.factories import hostile_scan_result, sample_scan_result
+from tests.reports.factories_decree import decree_scan_result, hostile_decree_scan_result
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -62,7 +63,9 @@ def test_generator_script_check_mode_agrees() -> None:
     assert done.returncode == 0, done.stderr
 
 
-@pytest.mark.parametrize("build", [sample_scan_result, hostile_scan_result])
+@pytest.mark.parametrize(
+    "build", [sample_scan_result, hostile_scan_result, decree_scan_result, hostile_decree_scan_result]
+)
 def test_rendered_reports_validate(validator: Any, build: Any) -> None:
     errors = [error.message for error in validator.iter_errors(json.loads(JsonReporter().render(build())))]
     assert errors == []

@@ -32,18 +32,37 @@ from residency_scan.reports.sarif import FINGERPRINT_KEY, SarifReporter, artifac
 from tests.reports import hostile
 from tests.reports.builders import DECREE_ART_4, asset, evidence, finding, located, scan_result
 from tests.reports.factories import hostile_scan_result, sample_scan_result
+from tests.reports.factories_decree import decree_scan_result, hostile_decree_scan_result
 
 REPO = Path(__file__).resolve().parents[2]
 VENDOR = REPO / "tests" / "vendor"
-EXAMPLES = sorted(path.name for path in (REPO / "examples").iterdir() if path.suffix in (".yaml", ".csv"))
+EXAMPLES = sorted(
+    path.name
+    for path in (REPO / "examples").iterdir()
+    if path.suffix == ".csv" or (path.suffix == ".yaml" and "\nassets:" in path.read_text(encoding="utf-8"))
+)
+"""The example inventories (examples/ also holds a waivers file and a provider register, which are not)."""
+WITH_EVERYTHING = (
+    "--waivers", "examples/derogations-exemple.yaml",
+    "--providers", "examples/prestataires-exemple.yaml",
+    "--access-log", "examples/acces-exemple.log",
+)
+"""The ministry example's waivers, provider register and admin-access log, as the README's examples use them."""
+
+
+def example_line(name: str, asset_id: str) -> int:
+    """The line of an example inventory that declares `asset_id` (where reports must point)."""
+    lines = (REPO / "examples" / name).read_text(encoding="utf-8").splitlines()
+    return next(number for number, line in enumerate(lines, start=1) if line.strip() == f"- id: {asset_id}")
 
 
 @functools.cache
-def scan_example(name: str) -> ScanResult:
+def scan_example(name: str, *options: str) -> ScanResult:
     """The real pipeline on an example, as CI runs it: CLI, offline, reproducible, JSON, parsed back."""
     with contextlib.chdir(REPO):
         outcome = CliRunner().invoke(
-            app, ["scan", f"examples/{name}", "--offline", "--reproducible", "-f", "json"], catch_exceptions=False
+            app, ["scan", f"examples/{name}", "--offline", "--reproducible", "-f", "json", *options],
+            catch_exceptions=False,
         )
     assert outcome.exit_code in (0, 1), outcome.output
     return ScanResult.model_validate_json(outcome.stdout)
@@ -104,7 +123,9 @@ def test_every_example_gives_a_valid_log(example: str) -> None:
     assert_valid(sarif(scan_example(example)))
 
 
-@pytest.mark.parametrize("build", [sample_scan_result, hostile_scan_result])
+@pytest.mark.parametrize(
+    "build", [sample_scan_result, hostile_scan_result, decree_scan_result, hostile_decree_scan_result]
+)
 def test_factory_results_give_a_valid_log(build: Any) -> None:
     assert_valid(sarif(build()))
 
@@ -127,10 +148,12 @@ def test_every_finding_appears_exactly_once(example: str) -> None:
     assert sum(expected.values()) == len(the_run(result)["results"])
 
 
-def test_ministry_example_has_its_documented_violations_and_indeterminates() -> None:
-    results = the_run(scan_example("ministere-exemple.yaml"))["results"]
-    levels = Counter(r["level"] for r in results)
-    assert levels == {"error": 4, "warning": 3}
+def test_ministry_example_has_violations_as_errors_and_indeterminates_as_warnings() -> None:
+    result = scan_example("ministere-exemple.yaml")
+    outcomes = Counter(f.outcome for a in result.assets for f in a.findings)
+    levels = Counter(r["level"] for r in the_run(result)["results"])
+    assert levels == {"error": outcomes[Outcome.VIOLATION], "warning": outcomes[Outcome.INDETERMINATE]}
+    assert levels["error"] and levels["warning"]  # the example has both, as the README says
 
 
 @pytest.mark.parametrize("example", EXAMPLES)
@@ -180,7 +203,8 @@ def test_location_points_at_the_inventory_line_and_names_the_asset() -> None:
     location = by_asset["supervision"]["locations"][0]
     assert location["physicalLocation"]["artifactLocation"]["uri"] == "examples/ministere-exemple.yaml"
     assert location["physicalLocation"]["artifactLocation"]["uriBaseId"] == "%SRCROOT%"
-    assert location["physicalLocation"]["region"] == {"startLine": 45}
+    assert location["physicalLocation"]["region"] == {"startLine": example_line("ministere-exemple.yaml",
+                                                                                 "supervision")}
     assert location["logicalLocations"] == [
         {"name": "supervision", "fullyQualifiedName": "supervision", "kind": "resource"}
     ]
@@ -253,11 +277,14 @@ def test_rules_carry_legal_reference_remediation_and_github_severity() -> None:
         assert source.reference.text in rule["help"]["text"]
         assert source.remediation in rule["help"]["text"]
         assert "Remediation:" in rule["help"]["markdown"]
-        assert rule["properties"]["security-severity"] == {"critical": "9.5", "high": "8.0"}[source.severity]
+        severity = source.severity.value
+        assert rule["properties"]["security-severity"] == {"critical": "9.5", "high": "8.0", "medium": "5.5",
+                                                           "low": "3.0", "info": "0.0"}[severity]
         assert rule["properties"]["tags"][:2] == ["data-residency", "morocco"]
         assert "security" in rule["properties"]["tags"]
         assert source.pack in rule["properties"]["tags"]
-        assert rule["defaultConfiguration"]["level"] == "error"
+        assert rule["defaultConfiguration"]["level"] == {"critical": "error", "high": "error", "medium": "warning",
+                                                         "low": "warning", "info": "note"}[severity]
         assert rule["name"].isalnum()
 
 
