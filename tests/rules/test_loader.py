@@ -104,7 +104,7 @@ def test_bad_rule_file_reports_every_problem_with_its_line(name: str) -> None:
 
 @pytest.mark.parametrize(("name", "field", "hint"), [
     ("unknown-field.yaml", "rules[0].severty", "did you mean 'severity'?"),
-    ("unknown-field.yaml", "pack.autor", "allowed fields: id, version, title, text"),
+    ("unknown-field.yaml", "pack.autor", "allowed fields: id, version, title, text, deadline"),
     ("bad-severity.yaml", "rules[0].severity", "did you mean 'critical'?"),
     ("bad-applies-to.yaml", "rules[0].applies_to.kinds[1]", "did you mean 'server'?"),
     ("bad-conditions.yaml", "rules[0].condition.all[0].country_in", "did you mean 'country-in'?"),

@@ -44,9 +44,21 @@ def test_shipped_pack_is_found_by_name_and_by_default(pack: RulePack) -> None:
     assert pack.text.published == "BO n° 7352 du 14 novembre 2024"
 
 
-def test_every_rule_has_both_languages_and_a_sourced_reference(pack: RulePack) -> None:
-    assert [rule.id for rule in pack.rules] == ["MA-DECREE-LOC-1", "MA-DECREE-ADM-1"]
-    for rule in pack.rules:
+DECREE_RULES = ["MA-DECREE-LOC-1", "MA-DECREE-ADM-1", "MA-DECREE-ADM-2", "MA-DECREE-QUAL-1", "MA-DECREE-QUAL-2",
+                "MA-DECREE-QUAL-3", "MA-DECREE-SUB-1", "MA-DECREE-SUB-2"]
+DECREE_ARTICLES = {"MA-DECREE-LOC-1": "art. 5 §3", "MA-DECREE-ADM-1": "art. 4", "MA-DECREE-ADM-2": "art. 5 §4",
+                   "MA-DECREE-QUAL-1": "art. 1 et 2", "MA-DECREE-QUAL-2": "art. 2",
+                   "MA-DECREE-QUAL-3": "art. 9 et 10", "MA-DECREE-SUB-1": "art. 6", "MA-DECREE-SUB-2": "art. 5 §5"}
+
+
+def test_the_three_texts_are_shipped() -> None:
+    assert shipped_pack_names() == ["decree-2-24-921", "law-05-20", "law-09-08"]
+
+
+@pytest.mark.parametrize("name", ["decree-2-24-921", "law-05-20", "law-09-08"])
+def test_every_rule_has_both_languages_and_a_sourced_reference(name: str) -> None:
+    (shipped,) = load_rule_packs([name])
+    for rule in shipped.rules:
         for text in (rule.title, rule.title_fr, rule.message.render(_values()),
                      rule.message_fr.render(_values()), rule.remediation.render(_values()),
                      rule.remediation_fr.render(_values())):
@@ -55,23 +67,48 @@ def test_every_rule_has_both_languages_and_a_sourced_reference(pack: RulePack) -
         french = rule.title_fr + rule.message_fr.render(_values())
         assert re.search(r"[éèàêç]", french), "French without accents"
         ref = rule.reference
-        assert ref.text.startswith("Décret n° 2-24-921")
-        assert ref.article in ("art. 5 §3", "art. 4")
-        assert ref.url is not None
-        assert ref.url.startswith(DECREE_URL)
-        assert ref.quote is not None
-        assert ref.quote.strip() and not ref.quote.startswith("«"), "quotes are the text; reports add «»"
-        assert not ref.quote.endswith("»")
-        assert not ref.article_uncertain
-        assert rule.severity is Severity.CRITICAL
+        assert ref.article, f"{rule.id} names no article"
+        assert ref.url is not None and ref.url.startswith("https://")
+        if ref.quote is not None:
+            assert ref.quote.strip() and not ref.quote.startswith("«"), "quotes are the text; reports add «»"
+            assert not ref.quote.endswith("»")
 
 
-def test_loi_05_20_article_is_marked_uncertain(pack: RulePack) -> None:
-    loi = [ref for ref in pack.rules[0].see_also if ref.text.startswith("Loi n° 05-20")]
-    assert len(loi) == 1
-    assert loi[0].article_uncertain
-    assert loi[0].quote == ("Les données sensibles doivent être exclusivement hébergées "
-                            "sur le territoire national")
+def test_decree_rules_cite_their_articles(pack: RulePack) -> None:
+    assert [rule.id for rule in pack.rules] == DECREE_RULES
+    for rule in pack.rules:
+        assert rule.reference.text.startswith("Décret n° 2-24-921")
+        assert rule.reference.url is not None and rule.reference.url.startswith(DECREE_URL)
+        assert rule.reference.article == DECREE_ARTICLES[rule.id]
+        assert not rule.reference.article_uncertain
+    location_rules = [rule for rule in pack.rules if rule.id in ("MA-DECREE-LOC-1", "MA-DECREE-ADM-1",
+                                                                "MA-DECREE-ADM-2")]
+    assert all(rule.severity is Severity.CRITICAL for rule in location_rules)
+
+
+def test_decree_deadline_is_24_months_after_the_arrete_and_marked_inferred(pack: RulePack) -> None:
+    ref = pack.ref()
+    assert ref.deadline is not None
+    assert ref.deadline.date.isoformat() == "2027-08-21"
+    assert ref.deadline.uncertain
+    assert ref.deadline.reference.article == "art. 18"
+
+
+def test_loi_05_20_article_is_marked_uncertain() -> None:
+    (loi,) = load_rule_packs(["law-05-20"])
+    (rule,) = loi.rules
+    assert rule.reference.text.startswith("Loi n° 05-20")
+    assert rule.reference.article_uncertain
+    assert rule.reference.quote == ("Les données sensibles doivent être exclusivement hébergées "
+                                    "sur le territoire national")
+
+
+def test_loi_09_08_cites_article_43() -> None:
+    (loi,) = load_rule_packs(["law-09-08"])
+    (rule,) = loi.rules
+    assert rule.reference.text.startswith("Loi n° 09-08")
+    assert rule.reference.article == "art. 43"
+    assert not rule.reference.article_uncertain
 
 
 def _values() -> dict[str, str]:
@@ -84,10 +121,11 @@ def _values() -> dict[str, str]:
     ("management-tool", "MA-DECREE-ADM-1"), ("admin-interface", "MA-DECREE-ADM-1"),
 ])
 @pytest.mark.parametrize("entity_type", ["eiv", "administration"])
-def test_each_sensitive_kind_gets_exactly_one_rule(engine: RuleEngine, kind: str, rule: str,
-                                                   entity_type: str) -> None:
+def test_each_sensitive_kind_gets_exactly_one_location_rule(engine: RuleEngine, kind: str, rule: str,
+                                                            entity_type: str) -> None:
     rules = engine.rules_for(AssetKind(kind), Sensitivity.SENSITIVE, EntityType(entity_type))
-    assert [r.id for r in rules] == [rule]
+    placed = [r.id for r in rules if r.id in ("MA-DECREE-LOC-1", "MA-DECREE-ADM-1")]
+    assert placed == [rule]
 
 
 @pytest.mark.parametrize("sensitivity", ["internal", "public"])
