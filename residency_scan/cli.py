@@ -32,7 +32,9 @@ from residency_scan.bundle import (
 )
 from residency_scan.bundle.layout import INVENTORY_FILE, TERRAFORM_PLAN
 from residency_scan.cli_discover import discover_app, run_aws_discovery
+from residency_scan.cli_inputs import AccessLogFormat, read_access_for_scan
 from residency_scan.cli_results import diff_command, report, verify
+from residency_scan.cli_rules import rules_app
 from residency_scan.cli_support import (
     FailOn,
     Lang,
@@ -50,7 +52,17 @@ from residency_scan.discovery import default_entity, inventory_yaml, to_inventor
 from residency_scan.errors import UsageError
 from residency_scan.inventory import SENSITIVITY_TAGS, load_inventory
 from residency_scan.inventory.terraform_plan import TerraformPlanInventory
-from residency_scan.models import AssetResult, Entity, EntityType, Finding, Inventory, Outcome, ScanResult
+from residency_scan.models import (
+    AssetResult,
+    Entity,
+    EntityType,
+    Finding,
+    Inventory,
+    Outcome,
+    ScanResult,
+    WaiverStatusKind,
+)
+from residency_scan.registers.register_file import load_provider_register
 from residency_scan.reports import HtmlReporter, ReportFormat, get_reporter
 from residency_scan.reports.interface import Reporter
 from residency_scan.reports.json import AssetSpool
@@ -59,7 +71,15 @@ from residency_scan.resolvers.dns_cache import DEFAULT_MAX_AGE, DnsCache
 from residency_scan.resolvers.rdap import parse_rdap_url
 from residency_scan.rules import RuleEngine, default_rule_packs, load_rule_packs
 from residency_scan.safe_yaml import DEFAULT_MAX_BYTES
-from residency_scan.scan import ResolverSettings, ScanClock, Scanner, build_resolvers, reproducible_time
+from residency_scan.scan import (
+    ResolverSettings,
+    ScanClock,
+    ScanInputs,
+    Scanner,
+    build_resolvers,
+    reproducible_time,
+)
+from residency_scan.waivers import load_waivers
 
 app = typer.Typer(
     name="residency-scan",
@@ -95,11 +115,18 @@ def _root(
 
 
 def exit_code_for(result: ScanResult, fail_on: FailOn) -> int:
-    """1 when any asset's verdict is at or above the --fail-on level, else 0."""
+    """1 when any asset's verdict is at or above the --fail-on level, else 0. Waived assets pass; an expired or
+    invalid waiver is a finding of its own, at the violation level (it hides nothing, but it must be mended)."""
     summary = result.summary
     present = [outcome for outcome, count in ((Outcome.VIOLATION, summary.violation),
                                               (Outcome.INDETERMINATE, summary.indeterminate)) if count]
-    return _exit_code_for_outcomes(present, fail_on)
+    return _exit_code_for_outcomes([*present, *waiver_outcomes(result)], fail_on)
+
+
+def waiver_outcomes(result: ScanResult) -> list[Outcome]:
+    """The outcome each broken waiver counts as for the exit code (stale ones only inform)."""
+    broken = (WaiverStatusKind.EXPIRED, WaiverStatusKind.INVALID)
+    return [Outcome.VIOLATION for status in result.waivers if status.status in broken]
 
 
 def _exit_code_for_outcomes(outcomes: Iterable[Outcome], fail_on: FailOn) -> int:
@@ -209,6 +236,26 @@ def scan(
     baseline: Annotated[Path | None, typer.Option(
         help="A previous JSON result: exit 1 only for findings it did not already have at the same or a worse "
              "outcome (new or worsened findings). Reports still list every finding.", metavar="OLD.json")] = None,
+    providers: Annotated[Path | None, typer.Option(
+        "--providers", help="Register of qualified cloud providers (YAML; see examples/prestataires-exemple.yaml). "
+                            "Without it, provider qualification (decree 2-24-921 art. 1-3) is indeterminate.",
+        metavar="FILE")] = None,
+    waivers: Annotated[Path | None, typer.Option(
+        "--waivers", help="Waivers (YAML; see examples/derogations-exemple.yaml): a waived finding stays in every "
+                          "report, marked with its owner and expiry; expired or malformed waivers are findings.",
+        metavar="FILE")] = None,
+    waiver_max_days: Annotated[int, typer.Option(
+        help="Longest lifetime a waiver may have (expires − created); longer ones are invalid.", min=1,
+        max=3650, metavar="DAYS")] = 365,
+    access_log: Annotated[list[str] | None, typer.Option(
+        "--access-log", help="Admin-access log: OpenSSH auth.log, `journalctl -o json`, or CloudTrail JSON "
+                             "(decree art. 5 §4: administration from Morocco). ASSET=FILE attributes every event "
+                             "to that asset. Repeatable.", metavar="[ASSET=]FILE")] = None,
+    access_log_format: Annotated[AccessLogFormat, typer.Option(
+        help="Format of the --access-log files.")] = AccessLogFormat.AUTO,
+    access_log_year: Annotated[int | None, typer.Option(
+        help="Year of traditional syslog lines, which carry none (default: the scan's year; December lines read "
+             "in January count as the previous year).", min=1970, max=9999)] = None,
     debug: Annotated[bool, typer.Option("--debug", help="Show a traceback for internal errors.")] = False,
 ) -> None:
     """Scan an inventory: locate every asset with evidence and judge it against the rule packs."""
@@ -217,7 +264,8 @@ def scan(
         if replay is not None:
             _refuse_beside_replay(inventory=inventory, terraform=terraform, sensitivity_map=sensitivity_map,
                                   sensitivity_tag=sensitivity_tag, entity_name=entity_name,
-                                  entity_type=entity_type, geoip_db=geoip_db, asn_db=asn_db, dns_server=dns_server)
+                                  entity_type=entity_type, geoip_db=geoip_db, asn_db=asn_db, dns_server=dns_server,
+                                  providers=providers, waivers=waivers, access_log=access_log)
             recorded = load_bundle(replay)
             loaded = replay_inventory(recorded)
             pack_inputs: list[InputFile] = list(recorded.rule_packs)
@@ -248,10 +296,22 @@ def scan(
                                         rdap_urls=_rdap_urls(rdap_url))
             cache = None if no_dns_cache else stack.enter_context(
                 DnsCache(dns_cache, max_age=cache_max_age, create=not offline))
-            scanner = Scanner(build_resolvers(settings, clock, dns_cache=cache), RuleEngine(packs), clock=clock,
-                              offline=offline)
+            engine = RuleEngine(packs)
+            resolvers = build_resolvers(settings, clock, dns_cache=cache)
+            register = load_provider_register(providers, max_bytes=max_input_size) if providers else None
+            scanner = Scanner(resolvers, engine, clock=clock, offline=offline, inputs=ScanInputs(providers=register))
             if reproducible:
                 clock.pin(reproducible_time(scanner.data_sources()))
+            # Read once the clock is final: waiver validity and syslog years depend on the scan's date.
+            inputs = ScanInputs(
+                providers=register,
+                waivers=load_waivers(waivers, max_lifetime_days=waiver_max_days, max_bytes=max_input_size,
+                                     known_rules=[rule.id for rule in engine.rules]) if waivers else None,
+                access=read_access_for_scan(access_log or [], access_log_format, loaded, resolvers,
+                                            year=access_log_year or clock().year,
+                                            today=None if access_log_year else clock().date())
+                if access_log else None)
+            scanner = Scanner(resolvers, engine, clock=clock, offline=offline, inputs=inputs)
             pack_inputs = [pack.path for pack in packs]
             reading = InventoryReading(
                 source=TERRAFORM_PLAN if terraform else INVENTORY_FILE,
@@ -307,7 +367,8 @@ def scan(
         if gate is None:
             code = exit_code_for(result, fail_on)
         else:
-            code = _exit_code_for_outcomes((f.outcome for f in unaccepted), fail_on)
+            code = _exit_code_for_outcomes([*(f.outcome for f in unaccepted if f.waiver is None),
+                                            *waiver_outcomes(result)], fail_on)
             stderr.print(f"baseline: {len(unaccepted)} finding(s) not in {clean_terminal(str(baseline))}",
                           soft_wrap=True)
         if aws_gaps and fail_on is not FailOn.NONE:
@@ -447,6 +508,7 @@ app.command("diff")(diff_command)
 app.command("verify")(verify)
 app.command("report")(report)
 app.add_typer(discover_app, name="discover")
+app.add_typer(rules_app, name="rules")
 
 
 def main() -> None:

@@ -15,7 +15,9 @@ from datetime import UTC, date, datetime, time
 from pathlib import Path
 
 from residency_scan import __version__
+from residency_scan.access import AccessReading
 from residency_scan.bulk import paused_gc
+from residency_scan.compliance import MatrixCounter
 from residency_scan.errors import UsageError
 from residency_scan.locate import POLICY, locate
 from residency_scan.models import (
@@ -27,10 +29,13 @@ from residency_scan.models import (
     Inventory,
     InventoryRef,
     Outcome,
+    RulePackRef,
     ScanResult,
     Summary,
     ToolInfo,
 )
+from residency_scan.registers.providers import ProviderRegister
+from residency_scan.registers.register_file import register_data_source
 from residency_scan.resolvers.catalog import VendorCatalogResolver, match_domain
 from residency_scan.resolvers.cloud_regions import CloudRegionResolver
 from residency_scan.resolvers.declared import DeclaredResolver
@@ -41,6 +46,7 @@ from residency_scan.resolvers.interface import Resolver
 from residency_scan.resolvers.rdap import RdapResolver
 from residency_scan.resolvers.tls_edge import TlsEdgeResolver
 from residency_scan.rules import RuleContext, RuleEngine
+from residency_scan.waivers import WaiverBook
 
 PROGRESS_EVERY = 100
 CHUNK_SIZE = 5_000
@@ -131,22 +137,37 @@ def reproducible_time(sources: Iterable[DataSource]) -> datetime:
     return pinned
 
 
+@dataclass(frozen=True)
+class ScanInputs:
+    """What the entity gives beside its inventory: the qualification register (`--providers`), its waivers
+    (`--waivers`) and the admin-access logs already read and attributed to assets (`--access-log`)."""
+
+    providers: ProviderRegister | None = None
+    waivers: WaiverBook | None = None
+    access: AccessReading | None = None
+
+
 class Scanner:
     """Runs the pipeline over one inventory."""
 
     def __init__(self, resolvers: Sequence[Resolver], engine: RuleEngine, *, clock: Clock = utc_now,
-                 offline: bool = False) -> None:
+                 offline: bool = False, inputs: ScanInputs | None = None) -> None:
         self._resolvers = list(resolvers)
         self._engine = engine
         self._clock = clock
         self._offline = offline
+        self._inputs = inputs or ScanInputs()
 
     def data_sources(self) -> list[DataSource]:
-        """Every dataset the resolvers loaded, by id (a dataset shared by two resolvers appears once)."""
+        """Every dataset the resolvers loaded, by id (a dataset shared by two resolvers appears once), and the
+        provider register when one was given: a verdict on qualification relied on it."""
         by_id: dict[str, DataSource] = {}
         for resolver in self._resolvers:
             for ds in resolver.data_sources():
                 by_id.setdefault(ds.id, ds)
+        if self._inputs.providers is not None:
+            register = register_data_source(self._inputs.providers)
+            by_id.setdefault(register.id, register)
         return [by_id[k] for k in sorted(by_id)]
 
     def gather(self, assets: Sequence[Asset]) -> dict[str, list[Evidence]]:
@@ -173,10 +194,10 @@ class Scanner:
         """
         generated_at = self._clock()
         kept: list[AssetResult] = []
-        tally = _Tally()
+        tally = _Tally(self._engine)
         with paused_gc():
             total = len(inventory.assets)
-            for done, result in enumerate(self._results(inventory, tally), start=1):
+            for done, result in enumerate(self._results(inventory, tally, generated_at.date()), start=1):
                 if on_asset is None:
                     kept.append(result)
                 else:
@@ -192,13 +213,17 @@ class Scanner:
                                    notes=inventory.notes),
             policy=POLICY,
             data_sources=tuple(tally.data_sources(self.data_sources(), generated_at)),
-            rule_packs=tuple(self._engine.refs()),
+            rule_packs=tuple(_with_days_left(ref, generated_at.date()) for ref in self._engine.refs()),
             rules=self._engine.infos(),
             summary=tally.summary(),
+            matrix=tally.matrix.rows(),
+            waivers=(self._inputs.waivers.statuses(generated_at.date())
+                     if self._inputs.waivers is not None else ()),
+            access_logs=self._inputs.access.logs if self._inputs.access is not None else (),
             assets=tuple(kept),
         )
 
-    def _results(self, inventory: Inventory, tally: _Tally) -> Iterator[AssetResult]:
+    def _results(self, inventory: Inventory, tally: _Tally, today: date) -> Iterator[AssetResult]:
         """Asset results in inventory order, resolved CHUNK_SIZE assets at a time.
 
         Resolvers that batch (DNS, cloud APIs) still get thousands of assets per call, while the evidence of
@@ -209,13 +234,17 @@ class Scanner:
             chunk = assets[start:start + CHUNK_SIZE]
             evidence = self.gather(chunk)
             for asset in chunk:
-                result = self._judge(asset, evidence.pop(asset.id), inventory)
+                result = self._judge(asset, evidence.pop(asset.id), inventory, today)
+                if self._inputs.waivers is not None:
+                    result = self._inputs.waivers.apply(result, today)
                 tally.add(result)
                 yield result
 
-    def _judge(self, asset: Asset, found: list[Evidence], inventory: Inventory) -> AssetResult:
+    def _judge(self, asset: Asset, found: list[Evidence], inventory: Inventory, today: date) -> AssetResult:
         location = locate(found)
-        judgement = self._engine.judge(RuleContext(asset=asset, location=location, entity=inventory.entity))
+        access = self._inputs.access.for_asset(asset.id) if self._inputs.access is not None else None
+        judgement = self._engine.judge(RuleContext(asset=asset, location=location, entity=inventory.entity,
+                                                   today=today, providers=self._inputs.providers, access=access))
         return AssetResult(
             id=asset.id,
             kind=asset.kind,
@@ -230,19 +259,36 @@ class Scanner:
             evidence=tuple(found),
             checks=judgement.checks,
             findings=judgement.findings,
+            access=access or (),
+            sensitive_data=asset.sensitive_data,
+            sensitive_system=asset.sensitive_system,
+            personal_data=asset.personal_data,
+            service_type=asset.service_type,
+            cndp_authorisation=asset.cndp_authorisation,
+            subcontractors=asset.subcontractors,
         )
 
 
-class _Tally:
-    """What the result's header needs from every asset: verdict counts and evidence per dataset."""
+def _with_days_left(ref: RulePackRef, today: date) -> RulePackRef:
+    if ref.deadline is None:
+        return ref
+    deadline = ref.deadline.model_copy(update={"days_left": (ref.deadline.date - today).days})
+    return ref.model_copy(update={"deadline": deadline})
 
-    def __init__(self) -> None:
+
+class _Tally:
+    """What the result's header needs from every asset: verdict counts, evidence per dataset and the
+    compliance matrix, counted as assets stream past (none is kept)."""
+
+    def __init__(self, engine: RuleEngine) -> None:
         self.verdicts: Counter[Outcome] = Counter()
         self.per_dataset: Counter[str] = Counter()
+        self.matrix = MatrixCounter(engine.infos())
 
     def add(self, result: AssetResult) -> None:
         self.verdicts[result.verdict] += 1
         self.per_dataset.update(ev.dataset for ev in result.evidence if ev.dataset)
+        self.matrix.add(result)
 
     def summary(self) -> Summary:
         return Summary(
@@ -251,6 +297,7 @@ class _Tally:
             violation=self.verdicts[Outcome.VIOLATION],
             indeterminate=self.verdicts[Outcome.INDETERMINATE],
             not_applicable=self.verdicts[Outcome.NOT_APPLICABLE],
+            waived=self.verdicts[Outcome.WAIVED],
         )
 
     def data_sources(self, sources: list[DataSource], now: datetime) -> list[DataSource]:
@@ -271,4 +318,5 @@ def summarise(results: Sequence[AssetResult]) -> Summary:
         violation=count(Outcome.VIOLATION),
         indeterminate=count(Outcome.INDETERMINATE),
         not_applicable=count(Outcome.NOT_APPLICABLE),
+        waived=count(Outcome.WAIVED),
     )

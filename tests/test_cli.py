@@ -85,17 +85,22 @@ def test_readme_first_command_scans_an_embedded_example_offline(no_network: list
     assert no_network == []
 
 
+REGISTER = "examples/prestataires-exemple.yaml"
+
+
 @pytest.mark.parametrize(
-    ("example", "expected_code"),
+    ("example", "extra", "expected_code"),
     [
-        ("ministere-exemple.yaml", 1),
-        ("hopital-exemple.yaml", 1),
-        ("conforme-exemple.yaml", 0),
+        ("ministere-exemple.yaml", (), 1),
+        ("hopital-exemple.yaml", (), 1),
+        ("conforme-exemple.yaml", ("--providers", REGISTER), 0),
+        # without the register, a cloud provider's qualification cannot be shown: never compliant
+        ("conforme-exemple.yaml", (), 1),
     ],
 )
-def test_examples_exit_with_their_documented_code(example: str, expected_code: int,
+def test_examples_exit_with_their_documented_code(example: str, extra: tuple[str, ...], expected_code: int,
                                                   no_network: list[Any]) -> None:
-    result = scan(f"examples/{example}", "--offline", "--no-color")
+    result = scan(f"examples/{example}", "--offline", "--no-color", *extra)
     assert result.exit_code == expected_code, result.output
     assert no_network == []
 
@@ -123,13 +128,13 @@ def test_console_report_has_rows_findings_datasets_and_summary() -> None:
 
 def test_no_color_environment_turns_colours_off(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("NO_COLOR", "1")
-    result = scan("examples/conforme-exemple.yaml", "--offline")
+    result = scan("examples/conforme-exemple.yaml", "--offline", "--providers", REGISTER)
     assert result.exit_code == 0
     assert "\x1b[" not in result.stdout
 
 
 def test_color_can_be_forced() -> None:
-    result = scan("examples/conforme-exemple.yaml", "--offline", "--color")
+    result = scan("examples/conforme-exemple.yaml", "--offline", "--providers", REGISTER, "--color")
     assert "\x1b[" in result.stdout
 
 
@@ -145,11 +150,12 @@ def test_json_output_to_file_follows_the_contract(tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert "wrote" in result.stderr and "13 assets" in result.stderr
     data = json.loads(out.read_text(encoding="utf-8"))
-    assert data["schema_version"] == "1.0"
+    assert data["schema_version"] == "1.1"
     assert data["tool"]["name"] == "residency-scan"
     assert data["inventory"]["path"] == "examples/ministere-exemple.yaml"
     assert len(data["inventory"]["sha256"]) == 64
-    assert set(data["summary"]) == {"assets", "compliant", "violation", "indeterminate", "not_applicable"}
+    assert set(data["summary"]) == {"assets", "compliant", "violation", "indeterminate", "not_applicable",
+                                    "waived"}
     ids = [a["id"] for a in data["assets"]]
     assert ids[:3] == ["portail-citoyens", "base-etat-civil", "reseau-interministeriel"], "inventory order"
     by_id = {a["id"]: a for a in data["assets"]}
@@ -157,7 +163,10 @@ def test_json_output_to_file_follows_the_contract(tmp_path: Path) -> None:
     assert backups["verdict"] == "violation"
     assert backups["location"]["status"] == "contradicted"
     assert backups["location"]["countries"] == ["FR"]
-    assert {f["rule"] for f in backups["findings"]} == {"MA-DECREE-LOC-1"}
+    by_rule = {f["rule"]: f["outcome"] for f in backups["findings"]}
+    # abroad under the decree and law 05-20; no register given, so the provider cannot be shown qualified
+    assert by_rule["MA-DECREE-LOC-1"] == by_rule["MA-LOI0520-LOC-1"] == "violation"
+    assert by_rule["MA-DECREE-QUAL-2"] == "indeterminate"
     assert all({"rule", "severity", "outcome", "message", "remediation"} <= set(f) for f in backups["findings"])
     assert {e["source"] for e in backups["evidence"]} == {"cloud-regions", "declared"}
     assert by_id["site-vitrine"]["verdict"] == "not-applicable"
@@ -171,7 +180,8 @@ def test_json_output_to_file_follows_the_contract(tmp_path: Path) -> None:
 def test_reproducible_json_is_byte_identical_and_matches_the_golden(tmp_path: Path) -> None:
     first, second = tmp_path / "a.json", tmp_path / "b.json"
     for out in (first, second):
-        result = scan("examples/conforme-exemple.yaml", "--offline", "-f", "json", "--reproducible", "-o", str(out))
+        result = scan("examples/conforme-exemple.yaml", "--offline", "--providers", REGISTER, "-f", "json",
+                      "--reproducible", "-o", str(out))
         assert result.exit_code == 0, result.output
     assert first.read_bytes() == second.read_bytes()
     golden = GOLDEN / "conforme-exemple.json"
@@ -185,7 +195,8 @@ def test_reproducible_json_is_byte_identical_and_matches_the_golden(tmp_path: Pa
 
 def test_source_date_epoch_pins_the_timestamp(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1767225600")
-    data = json.loads(scan("examples/conforme-exemple.yaml", "--offline", "-f", "json", "--reproducible").stdout)
+    data = json.loads(scan("examples/conforme-exemple.yaml", "--offline", "--providers", REGISTER, "-f", "json",
+                           "--reproducible").stdout)
     assert data["generated_at"] == "2026-01-01T00:00:00Z"
 
 
@@ -374,7 +385,8 @@ def test_plan_of_an_unsupported_format_version_is_exit_2(tmp_path: Path) -> None
 
 
 def _scan_json(inventory: Path, out: Path) -> None:
-    result = scan(str(inventory), "--offline", "-f", "json", "--reproducible", "-o", str(out))
+    result = scan(str(inventory), "--offline", "--providers", REGISTER, "-f", "json", "--reproducible", "-o",
+                  str(out))
     assert result.exit_code in (0, 1), result.output
 
 
@@ -382,8 +394,8 @@ def test_diff_and_baseline_gate_only_new_findings(tmp_path: Path) -> None:
     original = (EXAMPLES / "conforme-exemple.yaml").read_text(encoding="utf-8")
     before, after = tmp_path / "before.yaml", tmp_path / "after.yaml"
     before.write_text(original, encoding="utf-8")
-    after.write_text(original.replace("region: af-casablanca-1", "region: eu-west-3").replace(
-        "provider: oci", "provider: aws"), encoding="utf-8")
+    # the file store moves to an address registered in France, still declared in Morocco
+    after.write_text(original.replace("target: 105.128.40.10", "target: 90.84.10.20"), encoding="utf-8")
     old_json, new_json = tmp_path / "old.json", tmp_path / "new.json"
     _scan_json(before, old_json)
     _scan_json(after, new_json)
@@ -393,15 +405,16 @@ def test_diff_and_baseline_gate_only_new_findings(tmp_path: Path) -> None:
     changed = runner.invoke(app, ["diff", str(old_json), str(new_json), "-f", "json"])
     assert changed.exit_code == 1, changed.output
     report = json.loads(changed.stdout)
-    assert [f["asset"] for f in report["new_findings"]] == ["archives"]
-    assert [d["asset"] for d in report["drift"]] == ["archives"]
+    assert {f["asset"] for f in report["new_findings"]} == {"base-dossiers"}
+    assert [d["asset"] for d in report["drift"]] == ["base-dossiers"]
+    new_count = len(report["new_findings"])
 
     # The new result fails on its own, passes against itself as a baseline, fails against the old one.
-    assert scan(str(after), "--offline").exit_code == 1
-    assert scan(str(after), "--offline", "--baseline", str(new_json)).exit_code == 0
-    gated = scan(str(after), "--offline", "-f", "json", "--baseline", str(old_json))
+    assert scan(str(after), "--offline", "--providers", REGISTER).exit_code == 1
+    assert scan(str(after), "--offline", "--providers", REGISTER, "--baseline", str(new_json)).exit_code == 0
+    gated = scan(str(after), "--offline", "--providers", REGISTER, "-f", "json", "--baseline", str(old_json))
     assert gated.exit_code == 1
-    assert "1 finding(s) not in" in gated.stderr
+    assert f"{new_count} finding(s) not in" in gated.stderr
 
 
 def test_diff_of_something_that_is_not_a_result_is_exit_2(tmp_path: Path) -> None:
@@ -435,7 +448,8 @@ def test_bundle_verify_report_and_replay_through_the_cli(tmp_path: Path, no_netw
 
 def test_verify_names_an_altered_file_and_exits_1(tmp_path: Path) -> None:
     bundle = tmp_path / "bundle"
-    assert scan("examples/conforme-exemple.yaml", "--offline", "--bundle", str(bundle)).exit_code == 0
+    assert scan("examples/conforme-exemple.yaml", "--offline", "--providers", REGISTER, "--bundle",
+                str(bundle)).exit_code == 0
     with (bundle / "result.json").open("a", encoding="utf-8") as stream:
         stream.write(" ")
     result = runner.invoke(app, ["verify", str(bundle)])
@@ -445,7 +459,7 @@ def test_verify_names_an_altered_file_and_exits_1(tmp_path: Path) -> None:
 
 def test_replay_refuses_an_inventory_beside_it(tmp_path: Path) -> None:
     bundle = tmp_path / "b.zip"
-    assert scan("examples/conforme-exemple.yaml", "--offline", "--bundle", str(bundle)).exit_code == 0
+    assert scan("examples/hopital-exemple.yaml", "--offline", "--bundle", str(bundle)).exit_code == 1
     result = scan("--replay", str(bundle), "examples/conforme-exemple.yaml")
     assert result.exit_code == 2
     assert "--replay" in result.stderr

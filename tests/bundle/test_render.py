@@ -20,7 +20,8 @@ def test_loaded_bundle_gives_back_result_inputs_and_renderings(bundle_zip: Path,
     bundle = load_bundle(bundle_zip)
     assert bundle.result == ministere.result
     assert bundle.inventory == BundleFile("inventory/ministere-exemple.yaml", ministere.inventory.read_bytes())
-    assert [p.name for p in bundle.rule_packs] == ["rules/decree-2-24-921.yaml"]
+    assert [p.name for p in bundle.rule_packs] == ["rules/decree-2-24-921.yaml", "rules/law-05-20.yaml",
+                                                   "rules/law-09-08.yaml"]
     assert bundle.rule_packs[0].data == ministere.pack_paths[0].read_bytes()
     assert bundle.renderings == {"report.txt": b"rendered at scan time\n"}
     assert bundle.waivers == ()
@@ -81,14 +82,14 @@ def test_a_bundle_that_does_not_verify_is_not_loaded(bundle_dir: Path) -> None:
 
 def test_a_result_of_another_schema_version_is_a_clear_error(tmp_path: Path, ministere: Scanned) -> None:
     files = ministere.files()
-    files["result.json"] = files["result.json"].replace(b'"schema_version": "1.0"', b'"schema_version": "9.0"', 1)
-    files["manifest.json"] = files["manifest.json"].replace(b'"schema_version": "1.0"', b'"schema_version": "9.0"')
+    files["result.json"] = files["result.json"].replace(b'"schema_version": "1.1"', b'"schema_version": "9.0"', 1)
+    files["manifest.json"] = files["manifest.json"].replace(b'"schema_version": "1.1"', b'"schema_version": "9.0"')
     bundle = write_dir(tmp_path / "future", forge(files))
     with pytest.raises(InputError) as caught:
         load_bundle(bundle)
     (problem,) = caught.value.problems
     assert problem.field == "result.json"
-    assert "schema_version 9.0 is not the one this residency-scan reads (1.0)" in problem.message
+    assert "schema_version 9.0 is not the one this residency-scan reads (1.1)" in problem.message
     assert problem.hint == "use the version that wrote it (residency-scan 0.1.0)"
 
 

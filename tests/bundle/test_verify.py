@@ -28,7 +28,8 @@ def test_fresh_bundles_verify(bundle_dir: Path, bundle_zip: Path, ministere: Sca
     for bundle in (bundle_dir, bundle_zip):
         report = verify_bundle(bundle)
         assert report.ok, report.problems
-        assert report.files_checked == len(ministere.result.assets) + 5  # + result, datasets, inventory, rules, txt
+        # + result, datasets, inventory, txt and each rule pack
+        assert report.files_checked == len(ministere.result.assets) + 4 + len(ministere.pack_paths)
         manifest = (bundle_dir / "manifest.json").read_bytes()
         assert report.manifest_sha256 == hashlib.sha256(manifest).hexdigest()
 

@@ -26,7 +26,7 @@ def test_directory_bundle_holds_inputs_evidence_result_and_manifest(bundle_dir: 
     assets = ministere.result.assets
     assert names == sorted([
         "datasets.json", "inventory/ministere-exemple.yaml", "manifest.json", "manifest.sha256", "report.txt",
-        "result.json", "rules/decree-2-24-921.yaml",
+        "result.json", "rules/decree-2-24-921.yaml", "rules/law-05-20.yaml", "rules/law-09-08.yaml",
         *(f"evidence/{i:04d}-{a.id}.json" for i, a in enumerate(assets, start=1)),
     ])
     assert (bundle_dir / "inventory/ministere-exemple.yaml").read_bytes() == ministere.inventory.read_bytes()

@@ -16,6 +16,8 @@ from residency_scan.models import ScanResult
 
 REPO = Path(__file__).resolve().parents[2]
 MINISTERE = REPO / "examples" / "ministere-exemple.yaml"
+LOCATION_RULES = Path(__file__).resolve().parent / "location-rules.yaml"
+"""A fixed pack (the decree's two location rules) so the scenarios' counts do not move with the shipped packs."""
 
 runner = CliRunner()
 
@@ -24,7 +26,8 @@ def scan_file(inventory: Path, output: Path, *options: str) -> ScanResult:
     """`residency-scan scan INVENTORY --offline --reproducible -f json -o OUTPUT`, then `load_result(OUTPUT)`."""
     result = runner.invoke(
         app,
-        ["scan", str(inventory), "--offline", "--reproducible", "-f", "json", "-o", str(output), *options],
+        ["scan", str(inventory), "--offline", "--reproducible", "-f", "json", "-o", str(output),
+         *(() if "--rules" in options else ("--rules", str(LOCATION_RULES))), *options],
         env={"SOURCE_DATE_EPOCH": None},
         catch_exceptions=False,
     )

@@ -9,9 +9,9 @@ import pytest
 from residency_scan.diff import Baseline, diff_results, findings_not_in_baseline, load_result
 from residency_scan.inventory import load_inventory
 from residency_scan.models import AssetResult, Outcome, ScanResult
-from residency_scan.rules import RuleEngine, default_rule_packs
+from residency_scan.rules import RuleEngine, load_rule_packs
 from residency_scan.scan import ResolverSettings, ScanClock, Scanner, build_resolvers
-from tests.diff.scans import MINISTERE, edit, ministere, scan_file, scan_text
+from tests.diff.scans import LOCATION_RULES, MINISTERE, edit, ministere, scan_file, scan_text
 
 WORSE_AND_NEW = (
     ("target: https://vcenter.ministere-exemple.ma:9443", "cloud: {provider: aws, region: eu-west-3}"),
@@ -74,7 +74,8 @@ def test_a_baseline_read_without_evidence_accepts_the_same_findings(baseline_fil
 def streamed_scan(inventory: Path, on_asset: list[AssetResult]) -> ScanResult:
     """The CLI's JSON path: each asset handed over as soon as it is judged, none kept in the result."""
     clock = ScanClock()
-    scanner = Scanner(build_resolvers(ResolverSettings(offline=True), clock), RuleEngine(default_rule_packs()),
+    engine = RuleEngine(load_rule_packs([LOCATION_RULES]))
+    scanner = Scanner(build_resolvers(ResolverSettings(offline=True), clock), engine,
                       clock=clock, offline=True)
     return scanner.scan(load_inventory(inventory), on_asset=on_asset.append)
 
