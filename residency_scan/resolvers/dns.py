@@ -27,10 +27,10 @@ import dns.exception
 import dns.resolver
 
 from residency_scan.models import Asset, Evidence, TargetKind
+from residency_scan.resolvers.address_locators import AddressLocator, Prefetching
 from residency_scan.resolvers.dns_cache import DnsCache
 from residency_scan.resolvers.dns_evidence import (
     MAX_EXCHANGERS,
-    AddressLocator,
     EvidenceMaker,
     HostLookup,
     MailLookup,
@@ -145,6 +145,9 @@ class DnsResolver(Resolver):
             return {asset.id: [self._unavailable_evidence(maker, _host_of(asset), checked)] for asset in wanted}
 
         hosts, mails, zones = _run(self._gather(plain, mail))
+        if isinstance(self._locator, Prefetching):  # e.g. RDAP: look every address up at once, not one by one
+            self._locator.prefetch(sorted({a for found in hosts.values() for a in (*found.a.records,
+                                                                                   *found.aaaa.records)}))
         if self._cache is not None:
             self._cache.flush()
             self._cache_warnings.extend(self._cache.take_warnings())

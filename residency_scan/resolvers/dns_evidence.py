@@ -16,9 +16,10 @@ import ipaddress
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any
 
 from residency_scan.models import Asset, AssetKind, Evidence, Sensitivity, SourceRef, Strength, Target, TargetKind
+from residency_scan.resolvers.address_locators import AddressLocator
 from residency_scan.resolvers.dns_lookup import Failed, Fetched, Lookup
 from residency_scan.resolvers.dns_names import CheckedName
 from residency_scan.resolvers.interface import Resolver
@@ -33,12 +34,6 @@ VendorMatch = Callable[[str], "tuple[str, str | None] | None"]
 """A hostname to (vendor key, region id or None) when the vendor catalog knows it (`VendorCatalog.match_domain`)."""
 VendorEvidence = Callable[[str, str], list[Evidence]]
 """(vendor key, hostname) to the catalog's evidence about that vendor's tenant (see `catalog_cname_evidence`)."""
-
-
-class AddressLocator(Protocol):
-    """Whatever can say where one IP address is (GeoIpResolver does)."""
-
-    def locate_address(self, address: str) -> list[Evidence]: ...
 
 
 @dataclass(frozen=True)

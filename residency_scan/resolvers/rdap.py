@@ -9,17 +9,20 @@ rely on the registry data embedded in the shipped GeoIP dataset instead. The IAN
 fetched at run time, so IP queries go to ARIN, which answers or redirects (HTTP 303) for every registry, and
 domain queries to rdap.org, which redirects to the registry of the TLD; `base_urls` overrides both.
 
-Everything a registry returns is untrusted: it is bounded in size, parsed defensively, and every string is
-stripped of escape sequences, control characters and HTML tags and cut to a fixed length before it becomes
-evidence. Reserved/private addresses and internal names are never sent: they would leak the inventory and the
-registry has nothing to say about them.
+The addresses a hostname resolves to are looked up too: the resolver is also an address locator for the DNS
+step (`locate_address`, with `prefetch` so that a batch is asked concurrently). When an IP lookup fails for any
+reason but rate limiting, the WHOIS client (whois.py) is asked instead; after a 429 no further query of that
+kind is sent in the scan. A registry country is withheld for an address of a CDN/anycast network (cdn_ranges.py).
+
+Everything a registry returns is untrusted: it is bounded in size, parsed defensively (rdap_records.py), and
+every string is stripped of escape sequences, control characters and HTML tags and cut to a fixed length before
+it becomes evidence. Reserved/private addresses and internal names are never sent: they would leak the
+inventory and the registry has nothing to say about them.
 """
 
 from __future__ import annotations
 
 import ipaddress
-import json
-import re
 import socket
 import threading
 import time
@@ -28,16 +31,24 @@ import urllib.parse
 import urllib.request
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from http.client import HTTPException
 from typing import Any
 
 from residency_scan.models import Asset, Claim, DataSource, Evidence, Strength, TargetKind
+from residency_scan.resolvers.cdn_ranges import CdnCheck, withhold
 from residency_scan.resolvers.interface import Resolver
+from residency_scan.resolvers.rdap_records import describe, http_failure, parse_body, uncovered
 from residency_scan.resolvers.reserved import reserved_range
+from residency_scan.resolvers.untrusted import MAX_TEXT, country_code, sanitise
+from residency_scan.resolvers.whois import WhoisAnswer, WhoisClient
+
+__all__ = ["MAX_TEXT", "RdapResolver", "country_code", "parse_rdap_url", "registrable_domain", "sanitise"]
 
 DATASET_ID = "rdap"
+WHOIS_DATASET_ID = "whois"
+WHOIS_SOURCE = "whois"
 DEFAULT_BASE_URLS: Mapping[str, str] = {"ip": "https://rdap.arin.net/registry", "domain": "https://rdap.org"}
 MAX_REDIRECTS = 5
 WEB_SCHEMES = frozenset({"http", "https"})
@@ -46,10 +57,6 @@ TOTAL_TIME_FACTOR = 4
 """`timeout` bounds each socket operation; a whole answer gets at most this many timeouts (a server that
 drips one byte at a time must not hold the scan)."""
 CHUNK = 65_536
-MAX_TEXT = 200
-"""Longest registry string kept in evidence."""
-MAX_ITEMS = 10
-"""Most statuses or remarks kept from one record."""
 ACCEPT = "application/rdap+json, application/json;q=0.9"
 
 # NOTE: without the public suffix list, a registrable domain is the last two labels, or three when the
@@ -59,43 +66,8 @@ GENERIC_SLDS = frozenset({"ac", "co", "com", "edu", "gouv", "gov", "net", "org"}
 PRIVATE_SUFFIXES = frozenset({"local", "localhost", "internal", "intranet", "lan", "corp", "home.arpa", "test",
                               "invalid", "example"})
 
-_ESCAPE_SEQUENCE = re.compile(
-    r"(?:\x1b\]|\x9d)[^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)"  # OSC ... BEL|ST
-    r"|(?:\x1b[PX^_]|[\x90\x98\x9e\x9f])[^\x1b\x9c]*(?:\x1b\\|\x9c)"  # DCS, SOS, PM, APC ... ST
-    r"|(?:\x1b\[|\x9b)[\x30-\x3f]*[\x20-\x2f]*[\x40-\x7e]"  # CSI
-    r"|\x1b[\x20-\x2f]*[\x30-\x7e]"  # other ESC sequences
-)
-_HTML_TAG = re.compile(r"<[^<>]{0,200}>")
-_UNSAFE_CHARACTER = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff\u202a-\u202e\u2066-\u2069]")
-_COUNTRY = re.compile(r"[A-Z]{2}")
-
 Opener = Callable[[urllib.request.Request, float], Any]
 """Sends a request with a timeout and returns a response (`read`, `geturl`, `headers`, `close`)."""
-
-
-def sanitise(value: object, max_len: int = MAX_TEXT) -> str | None:
-    """A registry string made safe to store and show: no escape sequence, control character or HTML tag.
-
-    What is removed is replaced by a space rather than dropped, so "ad\\x1bmin" cannot become "admin".
-    """
-    if not isinstance(value, str):
-        return None
-    text = value[: max_len * 4 + 64]
-    text = _ESCAPE_SEQUENCE.sub(" ", text)
-    text = _HTML_TAG.sub(" ", text)
-    text = _UNSAFE_CHARACTER.sub(" ", text)
-    text = " ".join(text.split())
-    if len(text) > max_len:
-        text = text[:max_len] + "\N{HORIZONTAL ELLIPSIS}"
-    return text or None
-
-
-def country_code(value: object) -> str | None:
-    """An ISO 3166-1 alpha-2 code in upper case, or None: a registry field is not trusted to be one."""
-    if not isinstance(value, str):
-        return None
-    code = value.strip().upper()
-    return code if _COUNTRY.fullmatch(code) else None
 
 
 def registrable_domain(host: str) -> str | None:
@@ -132,82 +104,13 @@ def _default_opener() -> Opener:
 
 @dataclass(frozen=True)
 class _Answer:
-    """One query's outcome: the record, or why there is none."""
+    """One query's outcome: the record, or why there is none (and, after a failed IP lookup, WHOIS's answer)."""
 
     url: str
     record: dict[str, Any] | None = None
     failure: str | None = None
-
-
-def _vcard_country(entity: Mapping[str, Any]) -> str | None:
-    """The country of a jCard (RFC 7095) "adr": its 7th component, or the "cc" parameter (RFC 8605)."""
-    vcard = entity.get("vcardArray")
-    if not (isinstance(vcard, list) and len(vcard) == 2 and isinstance(vcard[1], list)):
-        return None
-    for prop in vcard[1]:
-        if not (isinstance(prop, list) and len(prop) >= 4 and prop[0] == "adr"):
-            continue
-        params = prop[1] if isinstance(prop[1], dict) else {}
-        found = country_code(params.get("cc"))
-        value = prop[3]
-        if found is None and isinstance(value, list) and len(value) >= 7:
-            found = country_code(value[6])
-        if found:
-            return found
-    return None
-
-
-def _vcard_name(entity: Mapping[str, Any]) -> str | None:
-    vcard = entity.get("vcardArray")
-    if isinstance(vcard, list) and len(vcard) == 2 and isinstance(vcard[1], list):
-        for prop in vcard[1]:
-            if isinstance(prop, list) and len(prop) >= 4 and prop[0] in ("fn", "org"):
-                return sanitise(prop[3])
-    return None
-
-
-def _entities(record: Mapping[str, Any], role: str) -> list[Mapping[str, Any]]:
-    entities = record.get("entities")
-    if not isinstance(entities, list):
-        return []
-    return [e for e in entities[:50] if isinstance(e, dict) and isinstance(e.get("roles"), list)
-            and role in e["roles"]]
-
-
-def _remarks(record: Mapping[str, Any]) -> list[str]:
-    remarks = record.get("remarks")
-    if not isinstance(remarks, list):
-        return []
-    texts: list[str] = []
-    for remark in remarks[:MAX_ITEMS]:
-        lines = remark.get("description") if isinstance(remark, dict) else None
-        if isinstance(lines, list):
-            text = sanitise(" ".join(line for line in lines[:20] if isinstance(line, str)), max_len=300)
-            if text:
-                texts.append(text)
-    return texts
-
-
-def _statuses(record: Mapping[str, Any]) -> list[str]:
-    status = record.get("status")
-    if not isinstance(status, list):
-        return []
-    return [text for text in (sanitise(s, 50) for s in status[:MAX_ITEMS]) if text]
-
-
-def _uncovered(record: Mapping[str, Any], query: str) -> str | None:
-    """Why the record does not cover the whole queried range, or None when it does (or cannot be told)."""
-    try:
-        network = ipaddress.ip_network(query, strict=False)
-        start = ipaddress.ip_address(str(record.get("startAddress")))
-        end = ipaddress.ip_address(str(record.get("endAddress")))
-    except ValueError:
-        return None
-    if start.version != network.version:
-        return f"the record's range {start}-{end} is not of the queried family"
-    if int(start) <= int(network.network_address) and int(network.broadcast_address) <= int(end):
-        return None
-    return f"the record covers {start}-{end}, only part of {query}"
+    rate_limited: bool = False
+    whois: WhoisAnswer | None = None
 
 
 class RdapResolver(Resolver):
@@ -217,6 +120,12 @@ class RdapResolver(Resolver):
     `locate` fuses evidence per subject, so a domain would be a separate part of the asset, and a registrant's
     postal country says nothing about where the servers are; as a claim it would locate (or, failing,
     make unknown) an asset on a registrant's address alone. Its registrar and country stay in `raw`.
+
+    The resolver is also an address locator for the DNS step (`locate_address`, `prefetch`): every public
+    address a hostname resolves to is looked up, the subject being the address. When an IP lookup fails for
+    any reason but rate limiting, `whois` (if given) is asked instead. An address that `cdn` says belongs to a
+    CDN/anycast network gets no country: a registry record says where the network is registered, not which
+    edge serves the address. After a 429, no further query of that kind is sent during the scan.
     """
 
     name = "rdap"
@@ -230,6 +139,8 @@ class RdapResolver(Resolver):
         timeout: float = 5.0,
         max_bytes: int = 1_000_000,
         opener: Opener | None = None,
+        whois: WhoisClient | None = None,
+        cdn: CdnCheck | None = None,
     ) -> None:
         self._clock = clock
         self._base_urls = {**DEFAULT_BASE_URLS, **(base_urls or {})}
@@ -240,7 +151,10 @@ class RdapResolver(Resolver):
         self._timeout = timeout
         self._max_bytes = max_bytes
         self._opener = opener or _default_opener()
+        self._whois = whois
+        self._cdn = cdn
         self._cache: dict[tuple[str, str], _Answer] = {}
+        self._limited: dict[str, str] = {}  # kind -> the 429 failure that stopped further queries
         self._lock = threading.Lock()
 
     # ------------------------------------------------------------------------------------ Resolver
@@ -252,23 +166,53 @@ class RdapResolver(Resolver):
         query = self._query(asset)
         if query is None:
             return []
-        return [self._evidence(asset, query, self._answer(query))]
+        return [self._evidence(_subject(asset, query), query, self._answer(query))]
 
     def resolve_all(self, assets: Sequence[Asset]) -> dict[str, list[Evidence]]:
         """Looks each distinct network or domain up once, WORKERS at a time."""
         queries = {asset.id: query for asset in assets if (query := self._query(asset)) is not None}
-        with ThreadPoolExecutor(max_workers=WORKERS) as pool:
-            list(pool.map(self._answer, sorted(set(queries.values()))))
+        self._fetch_all(queries.values())
         by_id = {asset.id: asset for asset in assets}
-        return {aid: [self._evidence(by_id[aid], query, self._answer(query))] for aid, query in queries.items()}
+        return {aid: [self._evidence(_subject(by_id[aid], query), query, self._answer(query))]
+                for aid, query in queries.items()}
 
     def data_sources(self) -> Iterable[DataSource]:
         if self._offline:
             return ()
-        return (DataSource(id=DATASET_ID, name="RDAP (live registry records)", version="RFC 9083", live=True,
-                           date=self._clock().date(),
-                           licence="registry terms of use (query results, not redistributed)",
-                           url=self._base_urls["ip"]),)
+        sources = [DataSource(id=DATASET_ID, name="RDAP (live registry records)", version="RFC 9083", live=True,
+                              date=self._clock().date(),
+                              licence="registry terms of use (query results, not redistributed)",
+                              url=self._base_urls["ip"])]
+        if self._whois is not None:
+            host, port = self._whois.server
+            sources.append(DataSource(id=WHOIS_DATASET_ID, name="WHOIS (live registry records, RFC 3912)",
+                                      version="RFC 3912", live=True, date=self._clock().date(),
+                                      licence="registry terms of use (query results, not redistributed)",
+                                      url=f"whois://[{host}]:{port}" if ":" in host else f"whois://{host}:{port}",
+                                      note="asked only when RDAP fails"))
+        return tuple(sources)
+
+    # ------------------------------------------------------------------------------------ address locator
+
+    def locate_address(self, address: str) -> list[Evidence]:
+        """The registry record of one address the DNS step found; nothing offline or for a reserved address."""
+        query = self._address_query(address)
+        return [] if query is None else [self._evidence(address, query, self._answer(query))]
+
+    def prefetch(self, addresses: Iterable[str]) -> None:
+        """Look a batch of addresses up concurrently, before `locate_address` is asked about each one."""
+        self._fetch_all(query for address in addresses if (query := self._address_query(address)) is not None)
+
+    def _address_query(self, address: str) -> tuple[str, str] | None:
+        if self._offline:
+            return None
+        try:
+            ip = ipaddress.ip_address(address.strip("[]"))
+        except ValueError:
+            return None
+        if reserved_range(ip.version, int(ip), int(ip)) is not None:
+            return None
+        return "ip", str(ip)
 
     # ------------------------------------------------------------------------------------ queries
 
@@ -288,12 +232,29 @@ class RdapResolver(Resolver):
             return ("domain", domain) if domain else None
         return None
 
+    def _fetch_all(self, queries: Iterable[tuple[str, str]]) -> None:
+        distinct = sorted(set(queries))
+        if distinct:
+            with ThreadPoolExecutor(max_workers=WORKERS) as pool:
+                list(pool.map(self._answer, distinct))
+
     def _answer(self, query: tuple[str, str]) -> _Answer:
         with self._lock:
             cached = self._cache.get(query)
+            limited = self._limited.get(query[0])
         if cached is not None:
             return cached
-        answer = self._fetch(*query)
+        kind, value = query
+        if limited is not None:
+            answer = _Answer("", failure=f"RDAP: not asked about {value}: {limited} earlier in this scan",
+                             rate_limited=True)
+        else:
+            answer = self._fetch(kind, value)
+            if answer.rate_limited:
+                with self._lock:
+                    self._limited.setdefault(kind, answer.failure or "rate limited")
+            elif kind == "ip" and answer.record is None and self._whois is not None:
+                answer = replace(answer, whois=self._whois.lookup(value.split("/")[0]))
         with self._lock:
             return self._cache.setdefault(query, answer)
 
@@ -313,7 +274,7 @@ class RdapResolver(Resolver):
                 response.close()
         except urllib.error.HTTPError as exc:
             with exc:
-                return _Answer(url, failure=_http_failure(exc.code, value, exc.headers))
+                return _Answer(url, failure=http_failure(exc.code, value, exc.headers), rate_limited=exc.code == 429)
         except urllib.error.URLError as exc:
             if isinstance(exc.reason, TimeoutError | socket.timeout):
                 return _Answer(url, failure=f"RDAP: no answer within {self._timeout:g} s for {value}")
@@ -324,32 +285,62 @@ class RdapResolver(Resolver):
         except (HTTPException, OSError, ValueError) as exc:
             reason = sanitise(f"{type(exc).__name__}: {exc}") or "unknown error"
             return _Answer(url, failure=f"RDAP: transport error for {value} ({reason})")
-        return _parse(kind, value, sanitise(final_url, 500) or url, body, content_type, self._max_bytes)
+        record, failure = parse_body(kind, value, body, content_type, self._max_bytes)
+        return _Answer(sanitise(final_url, 500) or url, record=record, failure=failure)
 
     # ------------------------------------------------------------------------------------ evidence
 
-    def _evidence(self, asset: Asset, query: tuple[str, str], answer: _Answer) -> Evidence:
+    def _evidence(self, subject: str, query: tuple[str, str], answer: _Answer) -> Evidence:
         kind, value = query
-        assert asset.target is not None
-        subject = asset.target.host if kind == "ip" else value
-        raw: dict[str, Any] = {"url": answer.url}
+        if answer.whois is not None:
+            evidence = self._whois_evidence(subject, value, answer, answer.whois)
+        else:
+            evidence = self._rdap_evidence(subject, query, answer)
+        match = self._cdn(value) if self._cdn is not None and kind == "ip" else None
+        return evidence if match is None else withhold(evidence, match)
+
+    def _rdap_evidence(self, subject: str, query: tuple[str, str], answer: _Answer) -> Evidence:
+        kind, value = query
+        raw: dict[str, Any] = {"url": answer.url} if answer.url else {}
         claim: Claim | None = None
         failure = answer.failure
         if answer.record is not None:
-            raw |= _describe(answer.record)
+            raw |= describe(answer.record)
             if kind == "ip":
                 country = country_code(answer.record.get("country"))
                 raw["country"] = country
                 if country is None:
                     failure = f"RDAP: the registry record for {value} names no valid country"
                 else:
-                    failure = _uncovered(answer.record, value)
+                    failure = uncovered(answer.record, value)
                     claim = None if failure else Claim(country=country)
                     failure = f"RDAP: {failure}" if failure else None
         if kind == "domain" and failure is not None:  # supporting only: see the class docstring
             raw["failure"], failure = failure, None
         return Evidence(source=self.name, strength=Strength.REGISTERED, subject=subject, claim=claim,
                         failure=failure, observed_at=self._clock(), dataset=DATASET_ID, raw=raw)
+
+    def _whois_evidence(self, subject: str, value: str, answer: _Answer, whois: WhoisAnswer) -> Evidence:
+        """The WHOIS fallback's answer: a registered country, or both failures in one reason."""
+        raw: dict[str, Any] = {"rdap_url": answer.url, "rdap_failure": answer.failure, **whois.raw}
+        claim: Claim | None = None
+        failure = whois.failure
+        if whois.country is not None:
+            record = {"startAddress": whois.first, "endAddress": whois.last}
+            gap = uncovered(record, value) if "/" in value else None
+            if "/" in value and whois.first is None:
+                gap = f"the answer shows no range, so whether it covers all of {value} is unknown"
+            failure = f"WHOIS: {gap}" if gap else None
+            claim = None if gap else Claim(country=whois.country)
+        if failure is not None:
+            failure = f"{answer.failure}; {failure}"
+        return Evidence(source=WHOIS_SOURCE, strength=Strength.REGISTERED, subject=subject, claim=claim,
+                        failure=failure, observed_at=self._clock(), dataset=WHOIS_DATASET_ID, raw=raw)
+
+
+def _subject(asset: Asset, query: tuple[str, str]) -> str:
+    assert asset.target is not None
+    return asset.target.host if query[0] == "ip" else query[1]
 
 
 def parse_rdap_url(option: str) -> tuple[str, str]:
@@ -376,46 +367,3 @@ def _read_bounded(response: Any, limit: int, deadline: float) -> bytes:
         chunks.append(chunk)
         size += len(chunk)
     return b"".join(chunks)
-
-
-def _http_failure(code: int, value: str, headers: Any) -> str:
-    if code == 404:
-        return f"RDAP: no record for {value}"
-    if code == 429:
-        retry = sanitise(headers.get("Retry-After") if headers is not None else None, 20)
-        return "RDAP: rate limited (429), retry later" + (f" (Retry-After: {retry})" if retry else "")
-    if 300 <= code < 400:
-        return f"RDAP: too many or refused redirects (HTTP {code}) for {value}"
-    if code >= 500:
-        return f"RDAP: registry server error (HTTP {code}) for {value}"
-    return f"RDAP: registry refused the query (HTTP {code}) for {value}"
-
-
-def _parse(kind: str, value: str, url: str, body: bytes, content_type: str, max_bytes: int) -> _Answer:
-    if len(body) > max_bytes:
-        return _Answer(url, failure=f"RDAP: answer for {value} larger than {max_bytes} bytes, not read")
-    media = content_type.split(";")[0].strip().lower()
-    if media and not (media == "application/json" or media.endswith("+json")):
-        shown = sanitise(media, 60)
-        return _Answer(url, failure=f"RDAP: answer for {value} is not JSON (content type {shown})")
-    try:
-        record = json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError, RecursionError):
-        return _Answer(url, failure=f"RDAP: malformed JSON in the answer for {value}")
-    expected = "ip network" if kind == "ip" else "domain"
-    if not isinstance(record, dict) or record.get("objectClassName") != expected:
-        return _Answer(url, failure=f"RDAP: the answer for {value} is not an RDAP {expected} object")
-    return _Answer(url, record=record)
-
-
-def _describe(record: Mapping[str, Any]) -> dict[str, Any]:
-    """The record's fields worth keeping, each sanitised."""
-    registrar = next((_vcard_name(e) for e in _entities(record, "registrar")), None)
-    registrant_country = next((c for e in _entities(record, "registrant") if (c := _vcard_country(e))), None)
-    raw: dict[str, Any] = {
-        key: sanitise(record.get(key))
-        for key in ("handle", "name", "ldhName", "startAddress", "endAddress", "port43", "type")
-    }
-    raw |= {"registrar": registrar, "registrant_country": registrant_country, "status": _statuses(record),
-            "remarks": _remarks(record)}
-    return {key: item for key, item in raw.items() if item not in (None, [])}

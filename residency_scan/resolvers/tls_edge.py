@@ -12,6 +12,10 @@ shielding). Every listed Fastly POP handled the traffic in clear, so each one be
 depend on which end of the list is the shield. Akamai and Google were NOT researched: a `server: AkamaiGHost`
 or a `via` naming a CDN without a readable edge header yields a failure, so the asset stays unknown — never
 compliant. A certificate that does not validate is still recorded (a self-signed admin console is evidence).
+
+Targets are probed concurrently; a name is resolved with the scan's DNS servers when `--dns-server` is given
+and each of its addresses is connected to (tls_fetch.py). The edge that answered at an address of a CDN/anycast
+network (cdn_ranges.py) is also claimed for that address, which GeoIP cannot place.
 """
 
 from __future__ import annotations
@@ -20,42 +24,40 @@ import csv
 import hashlib
 import io
 import re
-import socket
-import ssl
-import unicodedata
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import date, datetime
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes
-from cryptography.x509.oid import NameOID
-
 from residency_scan.errors import DatasetError
 from residency_scan.models import Asset, Claim, DataSource, Evidence, Strength, TargetKind
+from residency_scan.resolvers.cdn_ranges import CdnCheck
 from residency_scan.resolvers.datafiles import ISO_3166_ALPHA2
+from residency_scan.resolvers.dns_names import parse_nameserver
 from residency_scan.resolvers.interface import Resolver
+from residency_scan.resolvers.tls_fetch import (
+    Addresses,
+    Contexts,
+    Exchange,
+    FetchError,
+    clean,
+    fetch,
+    parse_head,
+    resolve_host,
+)
+
+__all__ = ["Edge", "IataTable", "TlsEdgeResolver", "clean", "find_edges", "load_iata_table", "parse_head"]
 
 DATASET_FILE = "iata_countries.csv"
 DATASET_ID = "iata-airports"
-USER_AGENT = "residency-scan"
-MAX_VALUE_CHARS = 256  # hostile servers: a header or certificate field is cut to this before it is kept
-MAX_HEADERS_KEPT = 64
 _MAX_TABLE_BYTES = 1024 * 1024
 
 _CF_RAY = re.compile(r"^[0-9a-f]+-([A-Za-z]{3})$")
 _CF_POP = re.compile(r"^([A-Za-z]{3})\d+(?:-[A-Za-z0-9]+)?$")
 _FASTLY = re.compile(r"^cache-[a-z]{3,}\d+-([A-Za-z]{3})$")
-_CONTROL = {"Cc", "Cf", "Zl", "Zp"}
-
-
-def clean(value: str, limit: int = MAX_VALUE_CHARS) -> str:
-    """Strip control/format characters (ANSI escapes, bidi overrides) and cap the length: server text is hostile."""
-    text = "".join(ch for ch in value[: limit * 4] if unicodedata.category(ch) not in _CONTROL)
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 # --------------------------------------------------------------------------------------------- IATA table
@@ -108,117 +110,6 @@ def load_iata_table(path: Path | None = None) -> IataTable:
     return IataTable(countries, info, hashlib.sha256(raw).hexdigest())
 
 
-# --------------------------------------------------------------------------------------------- fetching
-
-
-@dataclass
-class Exchange:
-    """What one HTTPS connection showed: the certificate, whether it validated, and the response head."""
-
-    certificate: dict[str, Any]
-    validates: bool
-    verify_error: str | None
-    status: int | None = None
-    headers: list[tuple[str, str]] = field(default_factory=list)
-    truncated: bool = False
-
-    def values(self, name: str) -> list[str]:
-        return [v for k, v in self.headers if k == name]
-
-
-def describe_certificate(der: bytes | None) -> dict[str, Any]:
-    if not der:
-        return {"error": "the server presented no certificate"}
-    try:
-        cert = x509.load_der_x509_certificate(der)
-    except ValueError as exc:
-        return {"error": clean(f"certificate not decodable: {exc}")}
-
-    def common_name(name: x509.Name) -> str | None:
-        attrs = name.get_attributes_for_oid(NameOID.COMMON_NAME)
-        return clean(str(attrs[0].value)) if attrs else None
-
-    try:
-        ext = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
-        sans = [clean(str(n)) for n in ext.get_values_for_type(x509.DNSName)]
-        sans += [clean(str(a)) for a in ext.get_values_for_type(x509.IPAddress)]
-    except (x509.ExtensionNotFound, ValueError):
-        sans = []
-    return {"subject": clean(cert.subject.rfc4514_string()), "subject_cn": common_name(cert.subject),
-            "sans": sans[:MAX_HEADERS_KEPT], "issuer": clean(cert.issuer.rfc4514_string()),
-            "issuer_cn": common_name(cert.issuer), "not_before": cert.not_valid_before_utc.isoformat(),
-            "not_after": cert.not_valid_after_utc.isoformat(), "sha256": cert.fingerprint(hashes.SHA256()).hex()}
-
-
-def parse_head(data: bytes) -> tuple[int | None, list[tuple[str, str]]]:
-    """Status and headers (names lower case) of a response head; garbage gives (None, [])."""
-    lines = data.split(b"\r\n\r\n", 1)[0].decode("latin-1").split("\r\n")
-    match = re.match(r"^HTTP/\d(?:\.\d)? (\d{3})", lines[0])
-    headers = []
-    for line in lines[1:]:
-        name, sep, value = line.partition(":")
-        if sep and re.fullmatch(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+", name):
-            headers.append((name.lower(), value.strip()))
-    return (int(match.group(1)) if match else None), headers
-
-
-class FetchError(Exception):
-    """A connection that gave nothing usable; its message is the failure reason."""
-
-
-def _request(host: str, port: int, *, timeout: float, context: ssl.SSLContext, method: str,
-             max_bytes: int) -> tuple[bytes | None, bytes, bool]:
-    with socket.create_connection((host, port), timeout=timeout) as raw, \
-            context.wrap_socket(raw, server_hostname=host) as tls:
-        der = tls.getpeercert(binary_form=True)
-        authority = f"[{host}]" if ":" in host else host
-        authority += "" if port == 443 else f":{port}"
-        tls.sendall(f"{method} / HTTP/1.1\r\nHost: {authority}\r\nUser-Agent: {USER_AGENT}\r\n"
-                    "Accept: */*\r\nConnection: close\r\n\r\n".encode("ascii"))
-        data = b""
-        while b"\r\n\r\n" not in data and len(data) < max_bytes:
-            chunk = tls.recv(min(4096, max_bytes - len(data)))
-            if not chunk:
-                break
-            data += chunk
-        return der, data, b"\r\n\r\n" not in data and len(data) >= max_bytes
-
-
-def fetch(host: str, port: int, *, timeout: float, ca_file: Path | None, max_bytes: int) -> Exchange:
-    """Connect verified; on a certificate error reconnect unverified, so the certificate is still recorded."""
-    verified = ssl.create_default_context(cafile=str(ca_file) if ca_file else None)
-    unverified = ssl.create_default_context()
-    unverified.check_hostname, unverified.verify_mode = False, ssl.CERT_NONE
-    context, validates, verify_error = verified, True, None
-    try:
-        for method in ("HEAD", "GET"):
-            try:
-                der, data, truncated = _request(host, port, timeout=timeout, context=context, method=method,
-                                                max_bytes=max_bytes)
-            except ssl.SSLCertVerificationError as exc:
-                if not validates:
-                    raise
-                context, validates = unverified, False
-                verify_error = clean(exc.verify_message or str(exc))
-                der, data, truncated = _request(host, port, timeout=timeout, context=context, method=method,
-                                                max_bytes=max_bytes)
-            status, headers = parse_head(data)
-            if method == "GET" or (status is not None and status not in (405, 501)):
-                break
-    except ConnectionRefusedError:
-        raise FetchError(f"connection refused by {host} port {port}") from None
-    except TimeoutError:
-        raise FetchError(f"no answer from {host} port {port} within {timeout:g} s (timeout)") from None
-    except socket.gaierror as exc:
-        raise FetchError(clean(f"{host} does not resolve ({exc.strerror})")) from None
-    except ssl.SSLError as exc:
-        raise FetchError(clean(f"TLS handshake with {host} port {port} failed: {exc.reason or exc}")) from None
-    except OSError as exc:
-        raise FetchError(clean(f"connection to {host} port {port} failed: {exc.strerror or exc}")) from None
-    return Exchange(describe_certificate(der), validates, verify_error, status,
-                    [(clean(k, 64), clean(v)) for k, v in headers[:MAX_HEADERS_KEPT]], truncated)
-
-
 # --------------------------------------------------------------------------------------------- edges
 
 
@@ -257,20 +148,40 @@ def find_edges(exchange: Exchange) -> list[Edge]:
     return edges
 
 
+CDN_KEYS = {"Cloudflare": "cloudflare", "CloudFront": "cloudfront", "Fastly": "fastly", "Akamai": "akamai"}
+"""The edge header's CDN -> its key in data/cdn_networks.yaml: an edge only places addresses of its own CDN."""
+
+Probe = Exchange | str
+"""What one connection gave: the exchange, or why there is none."""
+
+
 class TlsEdgeResolver(Resolver):
-    """Connects to https targets and turns the CDN edge that answered into authoritative location evidence."""
+    """Connects to https targets and turns the CDN edge that answered into authoritative location evidence.
+
+    Targets are handled `concurrency` connections at a time. A name is resolved with `nameservers` (the scan's
+    `--dns-server`s) when given, else by the system, and every address (up to MAX_ADDRESSES) is connected to
+    with the name as SNI. When `cdn` says an address belongs to a CDN whose edge answered there with a readable
+    location, that location is also claimed for the address itself: it is the only evidence that can place
+    an address GeoIP cannot (see cdn_ranges.py).
+    """
 
     name = "tls-edge"
 
     def __init__(self, *, clock: Callable[[], datetime], offline: bool = False, timeout: float = 5.0,
-                 ca_file: Path | None = None, max_header_bytes: int = 65536,
-                 table: IataTable | None = None) -> None:
+                 ca_file: Path | None = None, max_header_bytes: int = 65536, table: IataTable | None = None,
+                 concurrency: int = 16, nameservers: Sequence[str] = (), dns_timeout: float | None = None,
+                 cdn: CdnCheck | None = None) -> None:
         self._clock = clock
         self._offline = offline
         self._timeout = timeout
+        self._dns_timeout = dns_timeout if dns_timeout is not None else timeout
         self._ca_file = ca_file
         self._max_bytes = max_header_bytes
         self._table = table if table is not None else load_iata_table()
+        self._concurrency = max(1, concurrency)
+        self._nameservers = [parse_nameserver(text) for text in nameservers]
+        self._cdn = cdn
+        self._contexts: Contexts | None = None
 
     def applies_to(self, asset: Asset) -> bool:
         target = asset.target
@@ -280,36 +191,132 @@ class TlsEdgeResolver(Resolver):
     def data_sources(self) -> Iterable[DataSource]:
         return (self._table.data_source(),)
 
-    def _evidence(self, subject: str, **fields: Any) -> Evidence:
+    def resolve(self, asset: Asset) -> list[Evidence]:
+        return self.resolve_all([asset]).get(asset.id, [])
+
+    def resolve_all(self, assets: Sequence[Asset]) -> dict[str, list[Evidence]]:
+        """Every distinct target resolved, then every (name, address) probed, `concurrency` at a time."""
+        targets = {asset.id: _endpoint(asset) for asset in assets if self.applies_to(asset)}
+        if not targets:
+            return {}
+        if self._contexts is None:
+            self._contexts = Contexts(self._ca_file)
+        endpoints = sorted(set(targets.values()))
+        with ThreadPoolExecutor(max_workers=min(self._concurrency, len(endpoints))) as pool:
+            resolved = dict(zip(endpoints, pool.map(self._resolve_name, endpoints), strict=True))
+        probes = [(host, port, address) for (host, port), found in resolved.items() for address in found.addresses]
+        probed: dict[tuple[str, int, str], Probe] = {}
+        if probes:
+            with ThreadPoolExecutor(max_workers=min(self._concurrency, len(probes))) as pool:
+                probed = dict(zip(probes, pool.map(self._probe, probes), strict=True))
+        return {aid: self._evidence(host, port, resolved[(host, port)], probed)
+                for aid, (host, port) in targets.items()}
+
+    def _resolve_name(self, endpoint: tuple[str, int]) -> Addresses:
+        return resolve_host(endpoint[0], endpoint[1], nameservers=self._nameservers, timeout=self._dns_timeout)
+
+    def _probe(self, job: tuple[str, int, str]) -> Probe:
+        host, port, address = job
+        assert self._contexts is not None
+        try:
+            return fetch(host, port, address=address, timeout=self._timeout, contexts=self._contexts,
+                         max_bytes=self._max_bytes)
+        except FetchError as exc:
+            return str(exc)
+
+    # ------------------------------------------------------------------------------------------ evidence
+
+    def _ev(self, subject: str, **fields: Any) -> Evidence:
         return Evidence(source=self.name, strength=Strength.AUTHORITATIVE, subject=subject,
                         observed_at=self._clock(), **fields)
 
-    def resolve(self, asset: Asset) -> list[Evidence]:
-        target = asset.target
-        assert target is not None
-        host, port = target.host, target.port or 443
+    def _evidence(self, host: str, port: int, found: Addresses, probed: dict[tuple[str, int, str], Probe]
+                  ) -> list[Evidence]:
         subject = f"edge:{host}"
-        try:
-            exchange = fetch(host, port, timeout=self._timeout, ca_file=self._ca_file, max_bytes=self._max_bytes)
-        except FetchError as exc:
-            return [self._evidence(subject, failure=str(exc), raw={"host": host, "port": port})]
-        summary = {"certificate": exchange.certificate, "validates": exchange.validates,
-                   "verify_error": exchange.verify_error, "status": exchange.status}
-        out = [self._evidence(host, raw={**summary, "port": port, "truncated": exchange.truncated,
-                                         "headers": [[k, v] for k, v in exchange.headers]})]
-        if exchange.status is None:
-            out.append(self._evidence(subject, failure=f"{host} port {port} sent no readable HTTP response "
-                                      "head: whether a CDN terminates TLS is unknown", raw=summary))
-        for edge in find_edges(exchange):
-            raw = {"header": edge.header, "value": edge.value, "code": edge.code, "cdn": edge.cdn, **summary}
+        named = found.resolver != "literal"  # a name: say which address each piece of evidence came from
+        if found.failure is not None:
+            return [self._ev(subject, failure=found.failure, raw={"host": host, "port": port,
+                                                                  "resolver": found.resolver})]
+        results = [(address, probed[(host, port, address)]) for address in found.addresses]
+        answered = [(address, probe) for address, probe in results if isinstance(probe, Exchange)]
+        errors = {address: probe for address, probe in results if isinstance(probe, str)}
+        if not answered:
+            raw: dict[str, Any] = {"host": host, "port": port}
+            reason = next(iter(errors.values()))
+            if named:
+                raw |= {"resolver": found.resolver, "errors": errors}
+                if len(errors) > 1:
+                    reason = f"none of the {len(errors)} addresses of {host} answered: {reason}"
+            return [self._ev(subject, failure=reason, raw=raw)]
+        out: list[Evidence] = []
+        for index, (address, exchange) in enumerate(answered):
+            raw = {**_summary(exchange), "port": port, "truncated": exchange.truncated,
+                   "headers": [[k, v] for k, v in exchange.headers]}
+            if named:
+                raw |= {"address": address, "resolver": found.resolver}
+            if index == 0 and (errors or found.skipped):
+                raw |= {"unreachable": errors} if errors else {}
+                raw |= {"not_examined": list(found.skipped)} if found.skipped else {}
+            out.append(self._ev(host, raw=raw))
+        unread = [(address, exchange) for address, exchange in answered if exchange.status is None]
+        if unread:
+            out.append(self._ev(subject, failure=f"{host} port {port} sent no readable HTTP response head: "
+                                "whether a CDN terminates TLS is unknown", raw=_summary(unread[0][1])))
+        return out + self._edge_evidence(subject, answered, named) + self._address_claims(host, answered)
+
+    def _edge_evidence(self, subject: str, answered: list[tuple[str, Exchange]], named: bool) -> list[Evidence]:
+        """One evidence per CDN edge seen (the same edge behind several addresses is one, listing them)."""
+        seen: dict[tuple[str, str | None], tuple[Edge, Exchange, list[str]]] = {}
+        for address, exchange in answered:
+            for edge in find_edges(exchange):
+                entry = seen.setdefault((edge.cdn, edge.code), (edge, exchange, []))
+                entry[2].append(address)
+        out = []
+        for edge, exchange, addresses in seen.values():
+            raw = {"header": edge.header, "value": edge.value, "code": edge.code, "cdn": edge.cdn,
+                   **_summary(exchange)}
+            if named:
+                raw["addresses"] = addresses
             country = self._table.countries.get(edge.code) if edge.code else None
             if edge.code is None:
                 failure = f"CDN {edge.cdn} terminates TLS; its edge location is not shown"
-                out.append(self._evidence(subject, failure=failure, raw=raw))
+                out.append(self._ev(subject, failure=failure, raw=raw))
             elif country is None:
                 failure = f"edge code '{edge.code}' not in the shipped IATA table"
-                out.append(self._evidence(subject, failure=failure, dataset=DATASET_ID, raw=raw))
+                out.append(self._ev(subject, failure=failure, dataset=DATASET_ID, raw=raw))
             else:
-                out.append(self._evidence(subject, claim=Claim(country=country, provider=edge.cdn),
-                                          dataset=DATASET_ID, raw=raw))
+                out.append(self._ev(subject, claim=Claim(country=country, provider=edge.cdn), dataset=DATASET_ID,
+                                    raw=raw))
         return out
+
+    def _address_claims(self, host: str, answered: list[tuple[str, Exchange]]) -> list[Evidence]:
+        """The edge's location claimed for the CDN address it answered at (see the class docstring)."""
+        if self._cdn is None:
+            return []
+        out = []
+        for address, exchange in answered:
+            match = self._cdn(address)
+            if match is None:
+                continue
+            claimed: set[str] = set()
+            for edge in find_edges(exchange):
+                country = self._table.countries.get(edge.code) if edge.code else None
+                if country is None or CDN_KEYS.get(edge.cdn) != match.key or country in claimed:
+                    continue
+                claimed.add(country)
+                raw = {"header": edge.header, "value": edge.value, "code": edge.code, "cdn": match.raw(),
+                       "edge_of": host}
+                out.append(self._ev(address, claim=Claim(country=country, provider=edge.cdn), dataset=DATASET_ID,
+                                    raw=raw))
+        return out
+
+
+def _endpoint(asset: Asset) -> tuple[str, int]:
+    target = asset.target
+    assert target is not None
+    return target.host, target.port or 443
+
+
+def _summary(exchange: Exchange) -> dict[str, Any]:
+    return {"certificate": exchange.certificate, "validates": exchange.validates,
+            "verify_error": exchange.verify_error, "status": exchange.status}
