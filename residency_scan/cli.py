@@ -69,6 +69,7 @@ from residency_scan.reports.json import AssetSpool
 from residency_scan.reports.text import clean_terminal
 from residency_scan.resolvers.dns_cache import DEFAULT_MAX_AGE, DnsCache
 from residency_scan.resolvers.rdap import parse_rdap_url
+from residency_scan.resolvers.whois import parse_whois_server
 from residency_scan.rules import RuleEngine, default_rule_packs, load_rule_packs
 from residency_scan.safe_yaml import DEFAULT_MAX_BYTES
 from residency_scan.scan import (
@@ -204,6 +205,10 @@ def scan(
         help="RDAP service to ask instead of the default (ip=https://rdap.arin.net/registry, "
              "domain=https://rdap.org), as TYPE=URL; repeatable. Online scans send public addresses and "
              "registrable domains (never private ones) to these services.", metavar="TYPE=URL")] = None,
+    whois_server: Annotated[str | None, typer.Option(
+        "--whois-server", help="WHOIS server (RFC 3912) asked when RDAP has no answer for a public address, instead "
+                               "of whois.iana.org (which refers to the registry); e.g. an internal mirror. "
+                               "Never asked on RDAP rate limiting.", metavar="HOST[:PORT]")] = None,
     tls: Annotated[bool, typer.Option(
         "--tls/--no-tls", help="Connect to https:// targets: record the certificate and headers, and locate the CDN "
                                "edge that terminates TLS (an edge abroad decrypts traffic abroad). Unreachable "
@@ -265,7 +270,8 @@ def scan(
             _refuse_beside_replay(inventory=inventory, terraform=terraform, sensitivity_map=sensitivity_map,
                                   sensitivity_tag=sensitivity_tag, entity_name=entity_name,
                                   entity_type=entity_type, geoip_db=geoip_db, asn_db=asn_db, dns_server=dns_server,
-                                  providers=providers, waivers=waivers, access_log=access_log)
+                                  providers=providers, waivers=waivers, access_log=access_log,
+                                  whois_server=whois_server)
             recorded = load_bundle(replay)
             loaded = replay_inventory(recorded)
             pack_inputs: list[InputFile] = list(recorded.rule_packs)
@@ -293,7 +299,7 @@ def scan(
                                         dns_servers=tuple(dns_server or ()), dns_timeout=dns_timeout,
                                         dns_retries=dns_retries, concurrency=concurrency, refresh=refresh,
                                         tls=tls, tls_timeout=tls_timeout, ca_file=ca_file,
-                                        rdap_urls=_rdap_urls(rdap_url))
+                                        rdap_urls=_rdap_urls(rdap_url), whois_server=_whois_server(whois_server))
             cache = None if no_dns_cache else stack.enter_context(
                 DnsCache(dns_cache, max_age=cache_max_age, create=not offline))
             engine = RuleEngine(packs)
@@ -382,6 +388,13 @@ def _rdap_urls(options: list[str] | None) -> tuple[tuple[str, str], ...]:
         return tuple(parse_rdap_url(option) for option in options or ())
     except ValueError as exc:
         raise UsageError(f"--rdap-url: {exc}") from None
+
+
+def _whois_server(option: str | None) -> tuple[str, int] | None:
+    try:
+        return None if option is None else parse_whois_server(option)
+    except ValueError as exc:
+        raise UsageError(f"--whois-server: {exc}") from None
 
 
 def _refuse_beside_replay(**given: object) -> None:

@@ -36,7 +36,9 @@ from residency_scan.models import (
 )
 from residency_scan.registers.providers import ProviderRegister
 from residency_scan.registers.register_file import register_data_source
+from residency_scan.resolvers.address_locators import AddressLocators
 from residency_scan.resolvers.catalog import VendorCatalogResolver, match_domain
+from residency_scan.resolvers.cdn_ranges import load_cdn_ranges
 from residency_scan.resolvers.cloud_regions import CloudRegionResolver
 from residency_scan.resolvers.declared import DeclaredResolver
 from residency_scan.resolvers.dns import DnsResolver, catalog_cname_evidence
@@ -45,10 +47,13 @@ from residency_scan.resolvers.geoip import GeoIpResolver
 from residency_scan.resolvers.interface import Resolver
 from residency_scan.resolvers.rdap import RdapResolver
 from residency_scan.resolvers.tls_edge import TlsEdgeResolver
+from residency_scan.resolvers.whois import WhoisClient
 from residency_scan.rules import RuleContext, RuleEngine
 from residency_scan.waivers import WaiverBook
 
 PROGRESS_EVERY = 100
+TLS_CONCURRENCY = 32
+"""HTTPS connections in flight at once (--concurrency, capped: a TLS handshake costs more than a DNS query)."""
 CHUNK_SIZE = 5_000
 """Assets resolved together: large enough for batching resolvers, small enough to bound memory."""
 Clock = Callable[[], datetime]
@@ -74,6 +79,7 @@ class ResolverSettings:
     tls_timeout: float = 5.0
     ca_file: Path | None = None
     rdap_urls: tuple[tuple[str, str], ...] = ()  # (ip|domain, base URL) overrides
+    whois_server: tuple[str, int] | None = None  # --whois-server; None: whois.iana.org, which refers onwards
 
 
 def build_resolvers(settings: ResolverSettings, clock: Clock, *, dns_cache: DnsCache | None = None) -> list[Resolver]:
@@ -81,22 +87,28 @@ def build_resolvers(settings: ResolverSettings, clock: Clock, *, dns_cache: DnsC
 
     The DNS cache is the caller's to open and close (it outlives no scan, and tests must not share one).
     """
-    geoip = GeoIpResolver(geoip_db=settings.geoip_db, asn_db=settings.asn_db, clock=clock)
+    # Addresses of CDN/anycast networks get no country from GeoIP or the registries (cdn_ranges.py): only the
+    # TLS edge that actually serves them can place them.
+    geoip = GeoIpResolver(geoip_db=settings.geoip_db, asn_db=settings.asn_db, clock=clock, cdn=load_cdn_ranges())
     catalog = VendorCatalogResolver(clock=clock)
+    rdap = RdapResolver(clock=clock, base_urls=dict(settings.rdap_urls) or None, offline=settings.offline,
+                        whois=WhoisClient(server=settings.whois_server), cdn=geoip.cdn_match)
     edges: list[Resolver] = []
     if settings.tls:
         edges.append(TlsEdgeResolver(clock=clock, offline=settings.offline, timeout=settings.tls_timeout,
-                                     ca_file=settings.ca_file))
+                                     ca_file=settings.ca_file, concurrency=min(settings.concurrency, TLS_CONCURRENCY),
+                                     nameservers=settings.dns_servers, dns_timeout=settings.dns_timeout,
+                                     cdn=geoip.cdn_match))
     return [
         CloudRegionResolver(clock=clock),
         catalog,
         *edges,
         geoip,
-        DnsResolver(geoip, offline=settings.offline, nameservers=settings.dns_servers,
+        DnsResolver(AddressLocators(geoip, rdap), offline=settings.offline, nameservers=settings.dns_servers,
                     timeout=settings.dns_timeout, clock=clock, concurrency=settings.concurrency,
                     retries=settings.dns_retries, cache=dns_cache, refresh=settings.refresh,
                     match_vendor=match_domain, vendor_evidence=catalog_cname_evidence(catalog)),
-        RdapResolver(clock=clock, base_urls=dict(settings.rdap_urls) or None, offline=settings.offline),
+        rdap,
         DeclaredResolver(clock=clock),
     ]
 
