@@ -10,6 +10,7 @@ Inventories, rule packs, waivers and registers all come from users, so every YAM
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -65,30 +66,43 @@ def line_at(data: Any, loc: Sequence[str | int], default: int | None = None) -> 
     return line
 
 
-def read_text(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES, what: str = "file") -> str:
-    """Read a user file as strict UTF-8 within a size limit, or raise InputError naming the file."""
+def read_text_and_sha256(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES, what: str = "file",
+                         utf8_hint: str = "save the file as UTF-8") -> tuple[str, str]:
+    """Read a user file once, within a size limit, as strict UTF-8 (BOM dropped), with the SHA-256 of its bytes as
+    they are on disk (BOM included): the hash names exactly what was checked. Raises InputError naming the file."""
     display = str(path)
+
+    def refuse(message: str, line: int | None = None, hint: str | None = None) -> InputError:
+        return InputError([Problem(display, message, line=line, hint=hint)])
+
     try:
         size = path.stat().st_size
         if size > max_bytes:
-            raise InputError([Problem(display, f"{what} is {size} bytes, over the limit of {max_bytes} bytes",
-                                      hint="split it, or raise --max-input-size")])
-        data = path.read_bytes()
+            raise refuse(f"{what} is {size} bytes, over the limit of {max_bytes} bytes",
+                         hint="split it, or raise --max-input-size")
+        with path.open("rb") as stream:
+            data = stream.read(max_bytes + 1)
     except FileNotFoundError:
-        raise InputError([Problem(display, f"{what} not found")]) from None
+        raise refuse(f"{what} not found") from None
     except IsADirectoryError:
-        raise InputError([Problem(display, f"{what} is a directory, not a file")]) from None
+        raise refuse(f"{what} is a directory, not a file") from None
     except PermissionError:
-        raise InputError([Problem(display, f"{what} is not readable (permission denied)")]) from None
-    if len(data) > max_bytes:  # the file grew, or stat lied (pipes)
-        raise InputError([Problem(display, f"{what} is over the limit of {max_bytes} bytes")])
+        raise refuse(f"{what} is not readable (permission denied)") from None
+    except OSError as exc:
+        raise refuse(f"{what} cannot be read ({exc.strerror or exc})") from None
+    if len(data) > max_bytes:  # the file grew, or it is not a regular file (a pipe)
+        raise refuse(f"{what} is over the limit of {max_bytes} bytes")
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise InputError([Problem(display, f"not valid UTF-8 (byte {exc.start})", line=line,
-                                  hint="save the file as UTF-8")]) from None
-    return text.removeprefix("\ufeff")
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise refuse(f"not valid UTF-8 (byte {exc.start})", line, utf8_hint) from None
+    return text.removeprefix("\ufeff"), hashlib.sha256(data).hexdigest()
+
+
+def read_text(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES, what: str = "file") -> str:
+    """`read_text_and_sha256` without the hash."""
+    return read_text_and_sha256(path, max_bytes=max_bytes, what=what)[0]
 
 
 def load_yaml_file(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES, what: str = "file") -> Any:

@@ -7,14 +7,13 @@ so that the hash is always the hash of what was checked.
 from __future__ import annotations
 
 import abc
-import hashlib
 from collections.abc import Sequence
 from pathlib import Path
 
 from residency_scan.bulk import paused_gc
 from residency_scan.errors import InputError, InventoryError, Problem
 from residency_scan.models import Entity, Inventory
-from residency_scan.safe_yaml import DEFAULT_MAX_BYTES
+from residency_scan.safe_yaml import DEFAULT_MAX_BYTES, read_text_and_sha256
 
 #: Tags that carry an asset's sensitivity when it has no `sensitivity` field (GCP labels allow no ':').
 SENSITIVITY_TAGS = ("residency:sensitivity", "residency_sensitivity")
@@ -47,34 +46,12 @@ MAX_PROBLEMS = 100
 
 def read_inventory_file(path: Path, max_bytes: int) -> tuple[str, str]:
     """The file's text (strict UTF-8, BOM dropped) and the sha256 of its bytes, read once and limited."""
-    display = str(path)
-
-    def refuse(message: str, line: int | None = None, hint: str | None = None) -> InventoryError:
-        return InventoryError([Problem(display, message, line=line, hint=hint)])
-
+    excel = " (in Excel: 'CSV UTF-8')" if path.suffix.lower() == ".csv" else ""
     try:
-        if path.stat().st_size > max_bytes:
-            raise refuse(f"inventory is {path.stat().st_size} bytes, over the limit of {max_bytes} bytes",
-                         hint="split it, or raise --max-input-size")
-        with path.open("rb") as stream:
-            data = stream.read(max_bytes + 1)
-    except FileNotFoundError:
-        raise refuse("inventory not found") from None
-    except IsADirectoryError:
-        raise refuse("inventory is a directory, not a file") from None
-    except PermissionError:
-        raise refuse("inventory is not readable (permission denied)") from None
-    except OSError as exc:
-        raise refuse(f"inventory cannot be read ({exc.strerror or exc})") from None
-    if len(data) > max_bytes:  # the file grew, or it is not a regular file
-        raise refuse(f"inventory is over the limit of {max_bytes} bytes")
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        excel = " (in Excel: 'CSV UTF-8')" if path.suffix.lower() == ".csv" else ""
-        raise refuse(f"not valid UTF-8 (byte {exc.start})", line, f"save the file as UTF-8{excel}") from None
-    return text.removeprefix("\ufeff"), hashlib.sha256(data).hexdigest()
+        return read_text_and_sha256(path, max_bytes=max_bytes, what="inventory",
+                                    utf8_hint=f"save the file as UTF-8{excel}")
+    except InputError as exc:
+        raise as_inventory_error(exc) from None
 
 
 def as_inventory_error(error: InputError) -> InventoryError:

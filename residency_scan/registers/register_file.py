@@ -12,7 +12,6 @@ spans fields and providers:
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import date
@@ -27,7 +26,13 @@ from residency_scan.models import DataSource, ServiceType
 from residency_scan.registers.providers import ProviderRegister, Qualification, QualifiedProvider, provider_key
 from residency_scan.registers.register_spec import PlainDate, ProviderSpec, RegisterFileSpec, RegisterHeaderSpec
 from residency_scan.rules.schema import problems_from_validation
-from residency_scan.safe_yaml import DEFAULT_MAX_BYTES, LocatedDict, LocatedList, load_yaml_text
+from residency_scan.safe_yaml import (
+    DEFAULT_MAX_BYTES,
+    LocatedDict,
+    LocatedList,
+    load_yaml_text,
+    read_text_and_sha256,
+)
 
 WHAT = "provider register"
 MAX_VALIDITY_YEARS = 5  # decree 2-24-921 art. 9
@@ -37,7 +42,7 @@ DATA_SOURCE_ID = "provider-register"
 
 def load_provider_register(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> ProviderRegister:
     """Read, check and build the register at `path` (shown as given), or raise InputError with every problem."""
-    text, sha256 = _read(path, max_bytes)
+    text, sha256 = read_text_and_sha256(path, max_bytes=max_bytes, what=WHAT)
     display = str(path)
     return parse_provider_register(load_yaml_text(text, display), display, sha256)
 
@@ -104,42 +109,6 @@ def register_data_source(register: ProviderRegister) -> DataSource:
 
 
 # ----------------------------------------------------------------------------------------------- reading
-
-
-def _read(path: Path, max_bytes: int) -> tuple[str, str]:
-    """The file's text (strict UTF-8, BOM dropped) and the sha256 of its bytes, read once within the limit.
-
-    NOTE: `safe_yaml.read_text` returns only the text; the hash must be of the bytes as they are on disk (a
-    BOM included), read in the same pass, so that it names exactly what was checked.
-    """
-    display = str(path)
-
-    def refuse(message: str, line: int | None = None, hint: str | None = None) -> InputError:
-        return InputError([Problem(display, message, line=line, hint=hint)])
-
-    try:
-        size = path.stat().st_size
-        if size > max_bytes:
-            raise refuse(f"{WHAT} is {size} bytes, over the limit of {max_bytes} bytes",
-                         hint="split it, or raise --max-input-size")
-        with path.open("rb") as stream:
-            data = stream.read(max_bytes + 1)
-    except FileNotFoundError:
-        raise refuse(f"{WHAT} not found") from None
-    except IsADirectoryError:
-        raise refuse(f"{WHAT} is a directory, not a file") from None
-    except PermissionError:
-        raise refuse(f"{WHAT} is not readable (permission denied)") from None
-    except OSError as exc:
-        raise refuse(f"{WHAT} cannot be read ({exc.strerror or exc})") from None
-    if len(data) > max_bytes:  # the file grew, or it is not a regular file
-        raise refuse(f"{WHAT} is over the limit of {max_bytes} bytes")
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
-        raise refuse(f"not valid UTF-8 (byte {exc.start})", line, "save the file as UTF-8") from None
-    return text.removeprefix("\ufeff"), hashlib.sha256(data).hexdigest()
 
 
 def _capped(problems: list[Problem]) -> list[Problem]:

@@ -6,7 +6,6 @@ them all. Rule files go through `safe_yaml` like every other user file.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -15,7 +14,7 @@ from residency_scan.rules.conditions import did_you_mean
 from residency_scan.rules.engine import Rule, RulePack, duplicate_problems
 from residency_scan.rules.schema import parse_pack
 from residency_scan.rules.shipped import shipped_rules_dir
-from residency_scan.safe_yaml import load_yaml_text, read_text
+from residency_scan.safe_yaml import load_yaml_text, read_text_and_sha256
 
 MAX_RULE_FILE_BYTES = 4 * 1024 * 1024
 RULE_FILE_SUFFIX = ".yaml"
@@ -43,16 +42,12 @@ def load_rule_pack(path: Path) -> RulePack:
     """Load and validate one rule file, or raise RuleFileError with every problem in it."""
     display = str(path)
     try:
-        text = read_text(path, max_bytes=MAX_RULE_FILE_BYTES, what="rule file")
+        text, digest = read_text_and_sha256(path, max_bytes=MAX_RULE_FILE_BYTES, what="rule file")
         root = load_yaml_text(text, display)
     except RuleFileError:
         raise
     except InputError as exc:
         raise RuleFileError(list(exc.problems)) from None
-    try:
-        digest = hashlib.sha256(path.read_bytes()).hexdigest()
-    except OSError as exc:  # removed or made unreadable since read_text
-        raise RuleFileError([Problem(display, f"rule file cannot be read: {exc.strerror}")]) from None
     return pack_from_yaml(root, path, digest)
 
 

@@ -10,7 +10,6 @@ defaults to a fixed date.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
@@ -39,7 +38,7 @@ from residency_scan.rules.conditions import RuleContext
 from residency_scan.rules.engine import Rule, RulePack
 from residency_scan.rules.loader import TEST_CASES_SUFFIX
 from residency_scan.rules.schema import problems_from_validation
-from residency_scan.safe_yaml import LocatedDict, LocatedList, load_yaml_text, read_text
+from residency_scan.safe_yaml import LocatedDict, LocatedList, load_yaml_text, read_text_and_sha256
 
 MAX_CASES_FILE_BYTES = 4 * 1024 * 1024
 MAX_PROBLEMS = 100
@@ -158,9 +157,9 @@ def judge(rule: Rule, ctx: RuleContext) -> tuple[Outcome, str]:
 
 def load_pack_cases(path: Path, pack: RulePack) -> PackCases:
     """Read and check a cases file for `pack`, or raise InputError with every problem (file, line, field)."""
-    text = read_text(path, max_bytes=MAX_CASES_FILE_BYTES, what="test cases file")
+    text, sha256 = read_text_and_sha256(path, max_bytes=MAX_CASES_FILE_BYTES, what="test cases file")
     root = load_yaml_text(text, str(path))
-    reader = _CasesReader(path, pack, hashlib.sha256(text.encode("utf-8")).hexdigest())
+    reader = _CasesReader(path, pack, sha256)
     cases = reader.read(root)
     if reader.problems:
         problems = sorted(reader.problems, key=lambda p: p.line or 0)
