@@ -24,7 +24,8 @@ from residency_scan.models import LegalReference
 from residency_scan.reports.text import clean_terminal, dump_json_text
 from residency_scan.rules import Rule, RulePack, default_rule_packs, load_rule_packs
 from residency_scan.rules.conditions import AllOf, AnyOf, Condition, Leaf, Not
-from residency_scan.rules.lint import lint_paths, load_packs_separately
+from residency_scan.rules.lint import lint_paths
+from residency_scan.rules.loader import load_packs_separately
 from residency_scan.rules.testcases import (
     CaseResult,
     cases_path_for,

@@ -24,13 +24,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from residency_scan.errors import Problem, RuleFileError
-from residency_scan.rules.engine import Rule, RulePack, duplicate_problems
+from residency_scan.errors import Problem
+from residency_scan.rules.engine import Rule, RulePack
 from residency_scan.rules.lint_grid import can_apply, can_fire
-from residency_scan.rules.loader import (
-    load_rule_pack,
-    pack_files,  # resolve names exactly as scan does
-)
+from residency_scan.rules.loader import load_packs_separately
 from residency_scan.rules.schema import parse_template
 from residency_scan.rules.testcases import cases_path_for
 
@@ -83,32 +80,6 @@ def lint_paths(specs: Sequence[str | Path]) -> LintReport:
     packs, problems = load_packs_separately(specs)
     findings = [finding for pack in packs for finding in lint_pack(pack)]
     return LintReport(tuple(packs), tuple(problems), tuple(findings))
-
-
-def load_packs_separately(specs: Sequence[str | Path]) -> tuple[list[RulePack], list[Problem]]:
-    """Like `load_rule_packs`, but file by file: one broken file does not hide what the others say.
-
-    Returns the packs that loaded and every problem (of the files that did not, and ids duplicated across
-    packs)."""
-    problems: list[Problem] = []
-    packs: list[RulePack] = []
-    seen: set[Path] = set()
-    for spec in specs:
-        try:
-            files = pack_files(spec)
-        except RuleFileError as exc:
-            problems.extend(exc.problems)
-            continue
-        for file in files:
-            if file.resolve() in seen:
-                continue
-            seen.add(file.resolve())
-            try:
-                packs.append(load_rule_pack(file))
-            except RuleFileError as exc:
-                problems.extend(exc.problems)
-    problems.extend(duplicate_problems(packs))
-    return packs, problems
 
 
 def lint_pack(pack: RulePack) -> list[LintFinding]:

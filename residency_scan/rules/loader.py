@@ -89,6 +89,15 @@ def load_rule_packs(specs: Sequence[str | Path]) -> list[RulePack]:
 
     Problems from all files, and ids duplicated across them, are raised together as one RuleFileError.
     """
+    packs, problems = load_packs_separately(specs)
+    if problems:
+        raise RuleFileError(problems)
+    return packs
+
+
+def load_packs_separately(specs: Sequence[str | Path]) -> tuple[list[RulePack], list[Problem]]:
+    """The packs that loaded and every problem (of the files that did not, and ids duplicated across packs): one
+    broken file does not hide what the others say (`rules lint` reports both)."""
     problems: list[Problem] = []
     packs: list[RulePack] = []
     seen: set[Path] = set()
@@ -107,6 +116,4 @@ def load_rule_packs(specs: Sequence[str | Path]) -> list[RulePack]:
             except RuleFileError as exc:
                 problems.extend(exc.problems)
     problems.extend(duplicate_problems(packs))
-    if problems:
-        raise RuleFileError(problems)
-    return packs
+    return packs, problems
