@@ -78,6 +78,7 @@ from residency_scan.scan import (
     ScanInputs,
     Scanner,
     build_resolvers,
+    collect_data_sources,
     reproducible_time,
 )
 from residency_scan.waivers import load_waivers
@@ -305,9 +306,8 @@ def scan(
             engine = RuleEngine(packs)
             resolvers = build_resolvers(settings, clock, dns_cache=cache)
             register = load_provider_register(providers, max_bytes=max_input_size) if providers else None
-            scanner = Scanner(resolvers, engine, clock=clock, offline=offline, inputs=ScanInputs(providers=register))
             if reproducible:
-                clock.pin(reproducible_time(scanner.data_sources()))
+                clock.pin(reproducible_time(collect_data_sources(resolvers, register)))
             # Read once the clock is final: waiver validity and syslog years depend on the scan's date.
             inputs = ScanInputs(
                 providers=register,

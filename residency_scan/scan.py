@@ -149,6 +149,19 @@ def reproducible_time(sources: Iterable[DataSource]) -> datetime:
     return pinned
 
 
+def collect_data_sources(resolvers: Sequence[Resolver], providers: ProviderRegister | None) -> list[DataSource]:
+    """Every dataset the resolvers loaded, by id (a dataset shared by two resolvers appears once), and the
+    provider register when one was given: a verdict on qualification relied on it."""
+    by_id: dict[str, DataSource] = {}
+    for resolver in resolvers:
+        for ds in resolver.data_sources():
+            by_id.setdefault(ds.id, ds)
+    if providers is not None:
+        register = register_data_source(providers)
+        by_id.setdefault(register.id, register)
+    return [by_id[k] for k in sorted(by_id)]
+
+
 @dataclass(frozen=True)
 class ScanInputs:
     """What the entity gives beside its inventory: the qualification register (`--providers`), its waivers
@@ -171,16 +184,7 @@ class Scanner:
         self._inputs = inputs or ScanInputs()
 
     def data_sources(self) -> list[DataSource]:
-        """Every dataset the resolvers loaded, by id (a dataset shared by two resolvers appears once), and the
-        provider register when one was given: a verdict on qualification relied on it."""
-        by_id: dict[str, DataSource] = {}
-        for resolver in self._resolvers:
-            for ds in resolver.data_sources():
-                by_id.setdefault(ds.id, ds)
-        if self._inputs.providers is not None:
-            register = register_data_source(self._inputs.providers)
-            by_id.setdefault(register.id, register)
-        return [by_id[k] for k in sorted(by_id)]
+        return collect_data_sources(self._resolvers, self._inputs.providers)
 
     def gather(self, assets: Sequence[Asset]) -> dict[str, list[Evidence]]:
         """All evidence per asset id, in resolver order."""
