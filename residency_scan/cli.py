@@ -373,8 +373,7 @@ def scan(
         if gate is None:
             code = exit_code_for(result, fail_on)
         else:
-            code = _exit_code_for_outcomes([*(f.outcome for f in unaccepted if f.waiver is None),
-                                            *waiver_outcomes(result)], fail_on)
+            code = _exit_code_for_outcomes([*(f.outcome for f in unaccepted), *waiver_outcomes(result)], fail_on)
             stderr.print(f"baseline: {len(unaccepted)} finding(s) not in {clean_terminal(str(baseline))}",
                           soft_wrap=True)
         if aws_gaps and fail_on is not FailOn.NONE:

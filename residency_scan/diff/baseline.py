@@ -30,12 +30,14 @@ class Baseline:
         return len(self._accepted)
 
     def unaccepted(self, asset: AssetResult) -> list[Finding]:
-        """The asset's findings that the baseline did not accept at the same or a worse outcome.
+        """The asset's findings that neither the baseline (at the same or a worse outcome) nor a valid waiver
+        accepted. A waived finding gates a plain scan no more than a baselined one.
 
         Severity plays no part: `--fail-on` is about outcomes, and a rule pack re-grading a rule is not a
         change in the estate.
         """
-        return [f for f in asset.findings if self._accepted.get((asset.id, f.rule), -1) < f.outcome.rank]
+        return [f for f in asset.findings
+                if f.waiver is None and self._accepted.get((asset.id, f.rule), -1) < f.outcome.rank]
 
 
 def findings_not_in_baseline(result: ScanResult, baseline: ScanResult) -> list[tuple[str, Finding]]:

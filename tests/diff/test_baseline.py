@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import pytest
 
 from residency_scan.diff import Baseline, diff_results, findings_not_in_baseline, load_result
 from residency_scan.inventory import load_inventory
-from residency_scan.models import AssetResult, Outcome, ScanResult
+from residency_scan.models import AssetResult, Outcome, ScanResult, WaiverRef
 from residency_scan.rules import RuleEngine, load_rule_packs
 from residency_scan.scan import ResolverSettings, ScanClock, Scanner, build_resolvers
 from tests.diff.scans import LOCATION_RULES, MINISTERE, edit, ministere, scan_file, scan_text
@@ -88,3 +89,14 @@ def test_a_streamed_scan_is_checked_asset_by_asset(baseline_file: Path, edited_i
 
     unaccepted = [(asset.id, finding.rule) for asset in judged for finding in gate.unaccepted(asset)]
     assert unaccepted == [("entrepot-oci", "MA-DECREE-LOC-1"), ("console-hyperviseur", "MA-DECREE-ADM-1")]
+
+
+def test_a_waived_finding_is_not_held_against_the_baseline(baseline_file: Path, edited_inventory: Path,
+                                                           tmp_path: Path) -> None:
+    gate = Baseline(load_result(baseline_file, evidence=False))
+    new = scan_file(edited_inventory, tmp_path / "new.json")
+    asset = next(a for a in new.assets if gate.unaccepted(a))
+    waiver = WaiverRef(id="W", owner="o", reason="r", expires=date(2030, 1, 1))
+    waived = asset.model_copy(update={"findings": tuple(f.model_copy(update={"waiver": waiver})
+                                                         for f in asset.findings)})
+    assert gate.unaccepted(waived) == []
