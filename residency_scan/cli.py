@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import sys
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Annotated
@@ -50,6 +50,7 @@ from residency_scan.diff import (
 )
 from residency_scan.discovery import default_entity, inventory_yaml, to_inventory
 from residency_scan.errors import UsageError
+from residency_scan.gate import fails, result_fails, waiver_outcomes
 from residency_scan.inventory import SENSITIVITY_TAGS, load_inventory
 from residency_scan.inventory.terraform_plan import TerraformPlanInventory
 from residency_scan.models import (
@@ -58,9 +59,7 @@ from residency_scan.models import (
     EntityType,
     Finding,
     Inventory,
-    Outcome,
     ScanResult,
-    WaiverStatusKind,
 )
 from residency_scan.registers.register_file import load_provider_register
 from residency_scan.reports import HtmlReporter, ReportFormat, get_reporter
@@ -117,26 +116,8 @@ def _root(
 
 
 def exit_code_for(result: ScanResult, fail_on: FailOn) -> int:
-    """1 when any asset's verdict is at or above the --fail-on level, else 0. Waived assets pass; an expired or
-    invalid waiver is a finding of its own, at the violation level (it hides nothing, but it must be mended)."""
-    summary = result.summary
-    present = [outcome for outcome, count in ((Outcome.VIOLATION, summary.violation),
-                                              (Outcome.INDETERMINATE, summary.indeterminate)) if count]
-    return _exit_code_for_outcomes([*present, *waiver_outcomes(result)], fail_on)
-
-
-def waiver_outcomes(result: ScanResult) -> list[Outcome]:
-    """The outcome each broken waiver counts as for the exit code (stale ones only inform)."""
-    broken = (WaiverStatusKind.EXPIRED, WaiverStatusKind.INVALID)
-    return [Outcome.VIOLATION for status in result.waivers if status.status in broken]
-
-
-def _exit_code_for_outcomes(outcomes: Iterable[Outcome], fail_on: FailOn) -> int:
-    """The one place that compares outcomes with --fail-on (verdicts, or findings not in a baseline)."""
-    if fail_on is FailOn.NONE:
-        return 0
-    threshold = Outcome(fail_on.value).rank
-    return 1 if any(outcome.rank >= threshold for outcome in outcomes) else 0
+    """1 when the result fails the --fail-on gate (gate.py: verdicts, and broken waivers), else 0."""
+    return 1 if result_fails(result, fail_on.threshold) else 0
 
 
 def _write_report(reporter: Reporter, result: ScanResult, output: Path | None) -> None:
@@ -373,7 +354,7 @@ def scan(
         if gate is None:
             code = exit_code_for(result, fail_on)
         else:
-            code = _exit_code_for_outcomes([*(f.outcome for f in unaccepted), *waiver_outcomes(result)], fail_on)
+            code = 1 if fails([*(f.outcome for f in unaccepted), *waiver_outcomes(result)], fail_on.threshold) else 0
             stderr.print(f"baseline: {len(unaccepted)} finding(s) not in {clean_terminal(str(baseline))}",
                           soft_wrap=True)
         if aws_gaps and fail_on is not FailOn.NONE:

@@ -28,7 +28,6 @@ from residency_scan.diff import (
     load_result,
     render_diff,
 )
-from residency_scan.models import Outcome
 from residency_scan.reports import ReportFormat
 from residency_scan.reports.text import clean_terminal
 
@@ -63,7 +62,7 @@ def diff_command(
                            lang=lang.value, max_items=max_items)
         with output_stream(output) as stream:
             stream.write(text.encode("utf-8"))
-        code = 0 if fail_on is FailOn.NONE else (1 if diff.regressions(Outcome(fail_on.value)) else 0)
+        code = 0 if fail_on.threshold is None else (1 if diff.regressions(fail_on.threshold) else 0)
     raise typer.Exit(code)
 
 

@@ -19,6 +19,7 @@ import typer
 from rich.console import Console
 
 from residency_scan.errors import InputError, ResidencyScanError, ScanFailure
+from residency_scan.models import Outcome
 from residency_scan.reports.text import clean_terminal
 
 
@@ -26,6 +27,11 @@ class FailOn(enum.StrEnum):
     VIOLATION = "violation"
     INDETERMINATE = "indeterminate"
     NONE = "none"
+
+    @property
+    def threshold(self) -> Outcome | None:
+        """The lowest outcome that fails, or None when nothing does."""
+        return None if self is FailOn.NONE else Outcome(self.value)
 
 
 class Lang(enum.StrEnum):

@@ -30,6 +30,7 @@ from urllib.parse import urlsplit
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
+from residency_scan.gate import is_broken
 from residency_scan.models import (
     Deadline,
     Finding,
@@ -240,7 +241,7 @@ class HtmlReporter:
             sentences.append(h.verdict_indeterminate)
         if summary.waived:
             sentences.append(h.waived_sentence.format(count=lab.count(summary.waived, lab.asset_count)))
-        broken = sum(1 for s in result.waivers if s.status in (WaiverStatusKind.EXPIRED, WaiverStatusKind.INVALID))
+        broken = sum(1 for s in result.waivers if is_broken(s))
         if broken:
             sentences.append(h.broken_waivers_sentence.format(count=self.decree.count(broken,
                                                                                       self.decree.broken_count)))

@@ -14,6 +14,7 @@ import html
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from residency_scan.gate import result_fails
 from residency_scan.models import (
     AssetResult,
     Finding,
@@ -22,7 +23,6 @@ from residency_scan.models import (
     RuleCheck,
     ScanResult,
     Severity,
-    WaiverStatusKind,
 )
 from residency_scan.reports.labels import LABELS, Labels, summary_counts, utc_text
 from residency_scan.reports.labels_decree import DECREE_LABELS
@@ -160,13 +160,7 @@ class MarkdownReporter:
     def failed(self, result: ScanResult) -> bool:
         """As the CLI's exit code: an asset at or above `fail_on` (a waived one passes), or a waiver expired or
         invalid, which counts as a violation (the finding it was meant to cover is open again)."""
-        threshold = _FAIL_ON[self.fail_on]
-        if threshold is None:
-            return False
-        broken = any(s.status in (WaiverStatusKind.EXPIRED, WaiverStatusKind.INVALID) for s in result.waivers)
-        return (broken and Outcome.VIOLATION.rank >= threshold.rank) or any(
-            a.verdict.rank >= threshold.rank for a in result.assets
-        )
+        return result_fails(result, _FAIL_ON[self.fail_on])
 
     def _header(self, result: ScanResult) -> Iterator[str]:
         lab, words = self.labels, self.words

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from residency_scan.gate import is_broken
 from residency_scan.models import (
     AssetResult,
     Finding,
@@ -78,7 +79,7 @@ class DecreeMarkdown:
 
     def waiver_status_words(self, result: ScanResult) -> str:
         """ ", 2 waivers expired or invalid" for the status line (they fail the scan); empty when none is."""
-        broken = [s for s in result.waivers if s.status in (WaiverStatusKind.EXPIRED, WaiverStatusKind.INVALID)]
+        broken = [s for s in result.waivers if is_broken(s)]
         if not broken:
             return ""
         return f", {self.dec.count(len(broken), self.dec.broken_count)}"

@@ -10,6 +10,7 @@ import pytest
 from residency_scan.models import Outcome, WaiverStatusKind
 from residency_scan.reports import HtmlReporter, MarkdownReporter
 from residency_scan.reports.markdown import MAX_COMMENT_CHARS, comment_length
+from residency_scan.scan import summarise
 from tests.reports import hostile
 from tests.reports.factories_decree import WAIVERS, decree_scan_result, hostile_decree_scan_result
 from tests.reports.test_html import ALLOWED_ATTRIBUTES, ALLOWED_TAGS, UNSAFE_CHARACTERS, Page
@@ -51,7 +52,7 @@ def test_an_expired_waiver_fails_the_status_like_the_exit_code() -> None:
     """Every asset passes (waived or compliant), but an expired waiver is a violation of its own."""
     result = decree_scan_result()
     passing = tuple(a for a in result.assets if a.verdict in (Outcome.WAIVED, Outcome.COMPLIANT))
-    only_passing = result.model_copy(update={"assets": passing})
+    only_passing = result.model_copy(update={"assets": passing, "summary": summarise(passing)})
     assert "**FAILED**" in MarkdownReporter().render(only_passing)
     assert "**PASSED**" in MarkdownReporter(fail_on="none").render(only_passing)
     healthy = only_passing.model_copy(update={"waivers": WAIVERS[:2]})
