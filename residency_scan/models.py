@@ -190,6 +190,12 @@ class Asset(Frozen):
             return self.sensitive_system
         return self.sensitivity is Sensitivity.SENSITIVE
 
+    def stated_service_type(self) -> ServiceType | None:
+        """The stated service type; a `saas` asset with none stated is SaaS by its kind."""
+        if self.service_type is not None:
+            return self.service_type
+        return ServiceType.SAAS if self.kind is AssetKind.SAAS else None
+
     def provider_name(self) -> str | None:
         """The provider the qualification rules look up: the declared one, else the public cloud's key."""
         if self.declared is not None and self.declared.provider:

@@ -20,6 +20,7 @@ from residency_scan.models import (
     Asset,
     AssetKind,
     DeclaredLocation,
+    Location,
     Sensitivity,
     ServiceType,
     Subcontractor,
@@ -34,6 +35,9 @@ from residency_scan.rules.conditions import (
     non_empty,
     register,
 )
+
+VENDOR_CATALOG = "vendor-catalog"
+"""The evidence source name of `resolvers.catalog.VendorCatalogResolver` (rules read locations, not resolvers)."""
 
 QUOTED_LENGTH = 80
 """How much of a free-text fact (the CNDP reference) a reason quotes."""
@@ -153,12 +157,14 @@ class PersonalData(Leaf[FactParams]):
 # ------------------------------------------------------------------------------------------- cloud use
 
 
-def uses_cloud(asset: Asset) -> Judged:
+def uses_cloud(asset: Asset, location: Location) -> Judged:
     """Whether the asset is a cloud service (decree 2-24-921 art. 3), and why.
 
     Any sign of a cloud service wins over `on-premises` (the stricter reading; the inventory refuses the
     contradictions it can see). A provider, a qualification or a vendor named without a service type leaves
-    it UNKNOWN: a provider may host on premises, a vendor's tool may be its SaaS or a self-hosted install.
+    it UNKNOWN: a provider may host on premises, a vendor's tool may be its SaaS or a self-hosted install. So
+    does evidence from the vendor catalog (a name that CNAMEs into a vendor's service): the scan itself saw a
+    vendor, so "nothing declared" cannot take the asset out of the cloud rules.
     """
     service, name = asset.service_type, asset.id
     if service in CLOUD_SERVICE_TYPES:
@@ -176,6 +182,10 @@ def uses_cloud(asset: Asset) -> Judged:
     if named:
         return Truth.UNKNOWN, (f"{name}: a provider is declared ({', '.join(named)}) but not the service type: "
                                "set service_type")
+    vendors = [part.subject for part in location.parts if VENDOR_CATALOG in part.sources]
+    if vendors:
+        return Truth.UNKNOWN, (f"{name}: the evidence places {', '.join(vendors)} with a vendor's service but no "
+                               "service type is declared: set service_type")
     return Truth.FALSE, f"{name}: no cloud service declared: no cloud reference, service_type or saas kind"
 
 
@@ -196,7 +206,7 @@ class UsesCloud(Leaf[FactParams]):
     __slots__ = ()
 
     def evaluate(self, ctx: RuleContext) -> Judged:
-        return _expect(self.params.value, uses_cloud(ctx.asset))
+        return _expect(self.params.value, uses_cloud(ctx.asset, ctx.location))
 
 
 class ServiceTypeInParams(LeafParams):
@@ -223,9 +233,8 @@ class ServiceTypeIn(Leaf[ServiceTypeInParams]):
 
     def evaluate(self, ctx: RuleContext) -> Judged:
         asset = ctx.asset
-        service, source = asset.service_type, "service_type"
-        if service is None and asset.kind is AssetKind.SAAS:
-            service, source = ServiceType.SAAS, "kind saas"
+        service = asset.stated_service_type()
+        source = "service_type" if asset.service_type is not None else "kind saas"
         if service is None:
             return Truth.UNKNOWN, (f"the inventory does not state the service type of {asset.id}: set "
                                    "service_type (iaas, paas, saas or on-premises)")

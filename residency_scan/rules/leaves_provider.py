@@ -18,7 +18,7 @@ from typing import Annotated
 
 from pydantic import Field
 
-from residency_scan.models import Asset, AssetKind, ServiceType
+from residency_scan.models import Asset, ServiceType
 from residency_scan.registers.providers import (
     ProviderRegister,
     Qualification,
@@ -42,13 +42,6 @@ class Qualified:
     service_type: ServiceType
     today: date
     register: ProviderRegister
-
-
-def service_type_of(asset: Asset) -> ServiceType | None:
-    """The stated service type; a `saas` asset with none stated is SaaS by its kind."""
-    if asset.service_type is not None:
-        return asset.service_type
-    return ServiceType.SAAS if asset.kind is AssetKind.SAAS else None
 
 
 def _by_validity(q: Qualification) -> tuple[date, int, date, str]:
@@ -85,7 +78,7 @@ def assess(ctx: RuleContext, level: int) -> Qualified | Judged:
     candidates = sorted((q for q in provider.qualifications if q.meets(level)), key=_by_validity, reverse=True)
     if not candidates:
         return Truth.FALSE, _below_level(ctx.asset, who, provider, level, register)
-    service_type = service_type_of(ctx.asset)
+    service_type = ctx.asset.stated_service_type()
     if service_type is None:
         plural = len(candidates) > 1
         return Truth.UNKNOWN, (f"service type not declared (service_type): the level-{level} "

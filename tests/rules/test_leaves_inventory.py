@@ -11,13 +11,16 @@ from residency_scan.models import (
     CloudRef,
     DeclaredLocation,
     ServiceType,
+    Strength,
     Subcontractor,
     SubcontractorRole,
 )
+from residency_scan.resolvers.catalog import VendorCatalogResolver
 from residency_scan.rules import ConditionCompiler, Truth
 from residency_scan.rules.conditions import Condition
+from residency_scan.rules.leaves_inventory import VENDOR_CATALOG
 
-from .builders import asset, context
+from .builders import CONFIRMED, asset, context, location, part
 
 T, F, U = Truth.TRUE, Truth.FALSE, Truth.UNKNOWN
 
@@ -127,6 +130,21 @@ def test_uses_cloud(fields: dict[str, Any], truth: Truth, reason: str) -> None:
     assert judge({"uses-cloud": True}, **fields) == (truth, reason)
     negated = {T: F, F: T, U: U}[truth]
     assert judge({"uses-cloud": False}, **fields) == (negated, reason)
+
+
+def test_uses_cloud_is_unknown_when_the_evidence_shows_a_vendor_service() -> None:
+    """A name that CNAMEs into a SaaS vendor: nothing declared cannot take it out of the cloud rules."""
+    tenant = part("acme.datadoghq.eu", CONFIRMED, ("DE",), strongest=Strength.AUTHORITATIVE,
+                  sources=("vendor-catalog",))
+    ctx = context(asset(declared=DeclaredLocation(country="MA")), location(tenant))
+    truth, reason = compiled({"uses-cloud": True}).evaluate(ctx)
+    assert truth is U
+    assert reason == ("portail: the evidence places acme.datadoghq.eu with a vendor's service but no service type "
+                      "is declared: set service_type")
+
+
+def test_the_vendor_catalog_source_name_is_the_resolver_s() -> None:
+    assert VendorCatalogResolver.name == VENDOR_CATALOG
 
 
 # ---------------------------------------------------------------------------------- service-type-in
