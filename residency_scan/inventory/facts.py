@@ -97,11 +97,13 @@ def read_facts(fields: FieldReader, defaults: FactDefaults, *, kind: AssetKind |
     own = {key: fields.flag(key) for key in FLAG_FIELDS}
     sensitivity = _reconcile_sensitivity(fields, own, sensitivity, stated_by)
     classified_low = stated_by is not None and sensitivity in _LOW
+    classified_sensitive = stated_by is not None and sensitivity is Sensitivity.SENSITIVE
     flags: dict[str, bool | None] = {}
     for key in FLAG_FIELDS:
         default: bool | None = getattr(defaults, key)
-        if default is True and key in _SENSITIVE_FLAGS and classified_low:
-            default = None  # the asset's own classification says otherwise
+        if key in _SENSITIVE_FLAGS and ((default is True and classified_low)
+                                        or (default is False and classified_sensitive)):
+            default = None  # the asset's own classification says otherwise, in either direction
         flags[key] = own[key] if own[key] is not None else default
     return Facts(
         sensitivity=sensitivity,

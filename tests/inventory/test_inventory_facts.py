@@ -242,6 +242,19 @@ def test_a_default_yields_to_what_the_asset_says_otherwise(tmp_path: Path) -> No
     ]
 
 
+def test_a_default_false_yields_to_an_asset_classified_sensitive(tmp_path: Path) -> None:
+    """Fail-closed both ways: a default may not declassify what the asset itself calls sensitive."""
+    inventory = load_text(tmp_path, with_defaults(
+        "sensitivity: internal, sensitive_data: false, sensitive_system: false",
+        "  - {id: crm, kind: server, target: a.ma, sensitivity: sensitive}",
+        "  - {id: wiki, kind: server, target: b.ma}",
+    ))
+    crm, wiki = inventory.assets
+    assert (crm.sensitive_data, crm.sensitive_system) == (None, None)
+    assert crm.holds_sensitive_data() and crm.is_sensitive_system()
+    assert (wiki.sensitive_data, wiki.sensitive_system) == (False, False)
+
+
 def test_default_sensitive_fact_beside_a_lower_default_sensitivity_is_refused_once(tmp_path: Path) -> None:
     found = problem(tmp_path, with_defaults(
         "sensitivity: public, sensitive_data: true",
