@@ -77,11 +77,15 @@ def test_a_host_several_assets_stand_for_gives_the_event_to_each(tmp_path: Path)
     assert reading.logs[0].attributed == 1  # one event, attributed once however many assets get it
 
 
-def test_short_name_shared_by_two_fqdns_goes_to_both(tmp_path: Path) -> None:
+def test_short_name_shared_by_two_fqdns_is_ambiguous_and_goes_to_neither(tmp_path: Path) -> None:
+    """One machine's logins must not make another machine's admin-origin rule apply (and pass)."""
     inv = inventory(asset("app-rabat", "app.rabat.exemple.ma"), asset("app-casa", "app.casa.exemple.ma"))
-    log = auth_log(tmp_path, sshd_line("Nov 25 10:00:01", "app", "root", MA_CONFIRMED))
+    log = auth_log(tmp_path, sshd_line("Nov 25 10:00:01", "app", "root", MA_CONFIRMED),
+                   sshd_line("Nov 25 10:00:02", "app.rabat", "root", MA_CONFIRMED))
     reading = read_access_logs([AccessLogSpec(log)], inv, locator_for(tmp_path, inv), year=YEAR)
-    assert reading.for_asset("app-rabat") and reading.for_asset("app-casa")
+    assert reading.for_asset("app-casa") == ()
+    assert [r.count for r in reading.for_asset("app-rabat")] == [1]  # only the unambiguous `app.rabat`
+    assert reading.logs[0].unmatched == ("app",)
 
 
 def test_cloudtrail_events_go_to_the_aws_assets_of_their_account(tmp_path: Path) -> None:
