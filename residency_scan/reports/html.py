@@ -30,7 +30,7 @@ from urllib.parse import urlsplit
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
-from residency_scan.gate import is_broken
+from residency_scan.gate import is_broken, waiver_outcomes
 from residency_scan.models import (
     Deadline,
     Finding,
@@ -229,19 +229,19 @@ class HtmlReporter:
             if number or outcome is not Outcome.WAIVED
         )
         sentences = [f"{h.in_scope.format(total=lab.count(in_scope, lab.asset_count))} {parts}."]
+        broken = sum(1 for s in result.waivers if is_broken(s))
         if summary.violation:
             sentences.append(h.verdict_violation)
         elif summary.indeterminate:
             sentences.append(h.verdict_indeterminate)
         elif not in_scope:
             sentences.append(h.verdict_nothing)
-        elif not summary.waived:  # with waived assets, the waiver sentence below says what compliance rests on
+        elif not summary.waived and not broken:  # otherwise the waiver sentences below say what it rests on
             sentences.append(h.verdict_compliant)
         if summary.violation and summary.indeterminate:
             sentences.append(h.verdict_indeterminate)
         if summary.waived:
             sentences.append(h.waived_sentence.format(count=lab.count(summary.waived, lab.asset_count)))
-        broken = sum(1 for s in result.waivers if is_broken(s))
         if broken:
             sentences.append(h.broken_waivers_sentence.format(count=self.decree.count(broken,
                                                                                       self.decree.broken_count)))
@@ -306,5 +306,7 @@ def safe_link(url: str | None) -> str | None:
 
 
 def overall_verdict(result: ScanResult) -> Outcome | None:
-    """The scan's verdict for the headline: the worst asset verdict; None when there is no asset at all."""
-    return max((asset.verdict for asset in result.assets), key=lambda outcome: outcome.rank, default=None)
+    """The scan's verdict for the headline: the worst asset verdict, a broken waiver counting as a violation
+    (gate.py: it fails the scan); None when there is nothing at all."""
+    outcomes = [*(asset.verdict for asset in result.assets), *waiver_outcomes(result)]
+    return max(outcomes, key=lambda outcome: outcome.rank, default=None)

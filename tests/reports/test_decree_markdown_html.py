@@ -114,6 +114,18 @@ def html_page(lang: str = "en") -> Page:
     return Page(HtmlReporter(lang=lang).render(decree_scan_result()))
 
 
+def test_the_html_headline_does_not_say_compliant_while_a_broken_waiver_fails_the_scan() -> None:
+    result = decree_scan_result()
+    passing = tuple(a for a in result.assets if a.verdict is Outcome.COMPLIANT)
+    clean = result.model_copy(update={"assets": passing, "summary": summarise(passing)})
+    healthy = clean.model_copy(update={"waivers": WAIVERS[:2]})
+    assert "Compliant on the evidence gathered" in HtmlReporter().render(healthy)
+    assert any(w.status is WaiverStatusKind.EXPIRED for w in result.waivers)
+    broken = HtmlReporter().render(clean)
+    assert "Not compliant" in broken
+    assert "Compliant on the evidence gathered" not in broken
+
+
 def test_html_waivers_section_lists_every_waiver_with_what_became_of_it() -> None:
     page_ = html_page()
     rows = [cells(row) for row in page_.rows["waiver-row"]]
