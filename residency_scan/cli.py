@@ -340,9 +340,15 @@ def scan(
                     check_baseline(asset)
         finally:
             progress.close()
+        if gate is None:
+            code = exit_code_for(result, fail_on)
+        else:
+            code = 1 if fails([*(f.outcome for f in unaccepted), *waiver_outcomes(result)], fail_on.threshold) else 0
+        if aws_gaps and fail_on is not FailOn.NONE:
+            code = max(code, 1)
         if output_format is not ReportFormat.JSON or bundle is not None:
             options = {"color": use_color(color, to_stdout), "lang": lang.value, "width": output_width(to_stdout),
-                       "fail_on": fail_on.value}
+                       "fail_on": fail_on.value, "failed": code == 1}
             _write_report(get_reporter(output_format, **options), result, output)
         if bundle is not None:
             with BundleWriter(bundle, inventory=inventory_input, rule_packs=pack_inputs,
@@ -351,15 +357,11 @@ def scan(
             stderr.print(clean_terminal(f"wrote bundle {written}"), soft_wrap=True)
         if not to_stdout or output_format is not ReportFormat.CONSOLE:
             stderr.print(clean_terminal(_one_line_summary(result, output)), soft_wrap=True)
-        if gate is None:
-            code = exit_code_for(result, fail_on)
-        else:
-            code = 1 if fails([*(f.outcome for f in unaccepted), *waiver_outcomes(result)], fail_on.threshold) else 0
+        if gate is not None:
             stderr.print(f"baseline: {len(unaccepted)} finding(s) not in {clean_terminal(str(baseline))}",
                           soft_wrap=True)
         if aws_gaps and fail_on is not FailOn.NONE:
             stderr.print(f"AWS discovery had {aws_gaps} coverage gap(s): a partial view cannot pass", soft_wrap=True)
-            code = max(code, 1)
     raise typer.Exit(code)
 
 

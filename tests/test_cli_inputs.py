@@ -168,3 +168,13 @@ def test_replay_refuses_the_inputs_it_reads_from_the_bundle(inventory: Path, tmp
     result = scan("--replay", str(tmp_path / "b.zip"), "--waivers", str(waivers_file(tmp_path)))
     assert result.exit_code == 2
     assert "--waivers" in result.stderr
+
+
+def test_the_markdown_status_says_what_the_exit_code_says_under_a_baseline(inventory: Path, tmp_path: Path) -> None:
+    old = tmp_path / "old.json"
+    assert scan(str(inventory), "--offline", "--reproducible", "-f", "json", "-o", str(old)).exit_code == 1
+    gated = scan(str(inventory), "--offline", "--reproducible", "-f", "markdown", "--baseline", str(old))
+    assert gated.exit_code == 0  # every finding is in the baseline
+    assert "**PASSED**" in gated.stdout and "**FAILED**" not in gated.stdout
+    alone = scan(str(inventory), "--offline", "--reproducible", "-f", "markdown")
+    assert alone.exit_code == 1 and "**FAILED**" in alone.stdout

@@ -38,7 +38,7 @@ _REPORTERS: Mapping[ReportFormat, tuple[Callable[..., Reporter], frozenset[str]]
     ReportFormat.JSON: (JsonReporter, frozenset()),
     ReportFormat.SARIF: (SarifReporter, frozenset()),
     ReportFormat.JUNIT: (JUnitReporter, frozenset()),
-    ReportFormat.MARKDOWN: (MarkdownReporter, frozenset({"lang", "fail_on"})),
+    ReportFormat.MARKDOWN: (MarkdownReporter, frozenset({"lang", "fail_on", "failed"})),
     ReportFormat.HTML: (HtmlReporter, frozenset({"lang"})),
 }
 

@@ -123,11 +123,13 @@ _NOTES_RESERVE = 600  # the truncation notes and section headings that budgeted 
 class MarkdownReporter:
     """An implementation of `Reporter` for CI job summaries and merge-request comments.
 
-    `fail_on` is the CLI's `--fail-on`, so the status line says what the exit code says. `max_chars` bounds
+    `fail_on` is the CLI's `--fail-on`, so the status line says what the exit code says; `failed`, when the scan
+    passes it, is that exit code's decision itself (it also weighs a baseline and AWS coverage gaps). `max_chars` bounds
     the whole text: findings and asset details beyond it are counted in a note, never cut mid-row.
     """
 
-    def __init__(self, *, lang: str = "en", fail_on: str = "indeterminate", max_chars: int = MAX_COMMENT_CHARS):
+    def __init__(self, *, lang: str = "en", fail_on: str = "indeterminate", max_chars: int = MAX_COMMENT_CHARS,
+                 failed: bool | None = None):
         if lang not in LABELS or lang not in WORDS:
             raise ValueError(f"unsupported report language {lang!r}; choose one of {', '.join(WORDS)}")
         if fail_on not in _FAIL_ON:
@@ -136,6 +138,7 @@ class MarkdownReporter:
             raise ValueError(f"max_chars must be at least 8192, not {max_chars}")
         self.lang = lang
         self.fail_on = fail_on
+        self.verdict = failed
         self.max_chars = max_chars
         self.labels: Labels = LABELS[lang]
         self.words = WORDS[lang]
@@ -160,6 +163,8 @@ class MarkdownReporter:
     def failed(self, result: ScanResult) -> bool:
         """As the CLI's exit code: an asset at or above `fail_on` (a waived one passes), or a waiver expired or
         invalid, which counts as a violation (the finding it was meant to cover is open again)."""
+        if self.verdict is not None:  # the scan's own decision (a baseline, AWS coverage gaps): say that
+            return self.verdict
         return result_fails(result, _FAIL_ON[self.fail_on])
 
     def _header(self, result: ScanResult) -> Iterator[str]:
