@@ -7,6 +7,7 @@ new: an indeterminate that became a violation is news, a violation that became i
 
 from __future__ import annotations
 
+from residency_scan.diff.model import accepted_rank, not_accepted
 from residency_scan.models import AssetResult, Finding, ScanResult
 
 __all__ = ["Baseline", "findings_not_in_baseline"]
@@ -24,7 +25,7 @@ class Baseline:
         for asset in baseline.assets:
             for finding in asset.findings:
                 key = (asset.id, finding.rule)
-                self._accepted[key] = max(self._accepted.get(key, -1), finding.outcome.rank)
+                self._accepted[key] = max(self._accepted.get(key, -1), accepted_rank(finding))
 
     def __len__(self) -> int:
         return len(self._accepted)
@@ -36,8 +37,7 @@ class Baseline:
         Severity plays no part: `--fail-on` is about outcomes, and a rule pack re-grading a rule is not a
         change in the estate.
         """
-        return [f for f in asset.findings
-                if f.waiver is None and self._accepted.get((asset.id, f.rule), -1) < f.outcome.rank]
+        return [f for f in asset.findings if not_accepted(f, self._accepted.get((asset.id, f.rule), -1))]
 
 
 def findings_not_in_baseline(result: ScanResult, baseline: ScanResult) -> list[tuple[str, Finding]]:

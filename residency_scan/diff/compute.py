@@ -103,7 +103,8 @@ def _findings_now(
             if earlier is None:
                 new.append(FindingDelta(asset=asset.id, finding=finding,
                                         asset_change="added" if before is None else None))
-            elif earlier.outcome is not finding.outcome or earlier.severity is not finding.severity:
+            elif (earlier.outcome is not finding.outcome or earlier.severity is not finding.severity
+                  or (earlier.waiver is None) is not (finding.waiver is None)):
                 changed.append(FindingChange(asset=asset.id, rule=finding.rule, old=earlier, new=finding,
                                              trend=_finding_trend(earlier, finding)))
             else:
@@ -137,6 +138,8 @@ def _concern(outcome: Outcome) -> int:
 
 
 def _finding_trend(old: Finding, new: Finding) -> Trend:
+    if (old.waiver is None) is not (new.waiver is None):  # a waiver granted is better, one lifted worse
+        return Trend.BETTER if new.waiver is not None else Trend.WORSE
     if old.outcome is not new.outcome:
         return Trend.WORSE if new.outcome.rank > old.outcome.rank else Trend.BETTER
     return Trend.WORSE if SEVERITY_RANK[new.severity] > SEVERITY_RANK[old.severity] else Trend.BETTER

@@ -197,10 +197,24 @@ class ResultDiff(Frozen):
         and whatever harm they do shows up as a new or worsened finding.
         """
         threshold = at_or_above.rank
-        found = [(d.asset, d.finding) for d in self.new_findings if d.finding.outcome.rank >= threshold]
+        found = [(d.asset, d.finding) for d in self.new_findings
+                 if not_accepted(d.finding, -1) and d.finding.outcome.rank >= threshold]
         found += [
             (c.asset, c.new)
             for c in self.changed_findings
-            if c.new.outcome.rank > c.old.outcome.rank and c.new.outcome.rank >= threshold
+            if not_accepted(c.new, accepted_rank(c.old)) and c.new.outcome.rank >= threshold
         ]
         return found
+
+
+def accepted_rank(earlier: Finding) -> int:
+    """The outcome rank an earlier result accepted for a finding: none (-1) when only a waiver accepted it, so a
+    lifted or expired waiver cannot live on as a baseline."""
+    return -1 if earlier.waiver is not None else earlier.outcome.rank
+
+
+def not_accepted(finding: Finding, accepted_rank: int) -> bool:
+    """Whether a finding counts against a CI gate: no valid waiver covers it, and it is worse than what was
+    already accepted (`accepted_rank`: the outcome rank an earlier result had for it, -1 for none). The one test
+    `diff` and `scan --baseline` share."""
+    return finding.waiver is None and accepted_rank < finding.outcome.rank

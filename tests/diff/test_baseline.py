@@ -100,3 +100,14 @@ def test_a_waived_finding_is_not_held_against_the_baseline(baseline_file: Path, 
     waived = asset.model_copy(update={"findings": tuple(f.model_copy(update={"waiver": waiver})
                                                          for f in asset.findings)})
     assert gate.unaccepted(waived) == []
+
+
+def test_a_finding_only_a_waiver_accepted_is_not_accepted_by_the_baseline_once_the_waiver_is_gone(
+        tmp_path: Path) -> None:
+    result = scan_file(MINISTERE, tmp_path / "r.json")
+    waiver = WaiverRef(id="W", owner="o", reason="r", expires=date(2030, 1, 1))
+    waived_assets = tuple(a.model_copy(update={"findings": tuple(f.model_copy(update={"waiver": waiver})
+                                                                 for f in a.findings)}) for a in result.assets)
+    gate = Baseline(result.model_copy(update={"assets": waived_assets}))
+    assert [f.rule for a in result.assets for f in gate.unaccepted(a)] == [
+        f.rule for a in result.assets for f in a.findings]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from datetime import date
 from typing import Any
 
 import pytest
@@ -15,6 +16,7 @@ from residency_scan.models import (
     ScanResult,
     Sensitivity,
     Severity,
+    WaiverRef,
 )
 from tests.reports.builders import located, part, scan_result
 from tests.reports.factories import sample_assets, sample_scan_result
@@ -123,6 +125,21 @@ def test_two_findings_of_one_rule_on_one_asset_cannot_be_matched() -> None:
         diff_results(old, replace_asset(old, "supervision", findings=(finding, finding)))
 
 
+WAIVER = WaiverRef(id="W", owner="o", reason="r", expires=date(2030, 1, 1))
+
+
+def test_a_lifted_waiver_is_a_worsened_finding_and_a_regression() -> None:
+    base = sample_scan_result()
+    console = only(base, "console-admin").findings[0]
+    waived = replace_asset(base, "console-admin", findings=(console.model_copy(update={"waiver": WAIVER}),))
+    lifted = diff_results(waived, base)
+    (change,) = lifted.changed_findings
+    assert (change.asset, change.trend) == ("console-admin", Trend.WORSE)
+    assert lifted.regressions(Outcome.INDETERMINATE) == [("console-admin", console)]
+    granted = diff_results(base, waived)
+    assert granted.changed_findings[0].trend is Trend.BETTER and granted.regressions() == []
+
+
 def test_regressions_and_the_baseline_test_agree_on_every_pair_of_results() -> None:
     """`diff` and `scan --baseline` must fail on the same findings, whatever the two results are."""
     base = sample_scan_result()
@@ -136,6 +153,9 @@ def test_regressions_and_the_baseline_test_agree_on_every_pair_of_results() -> N
                       findings=(supervision.model_copy(update={"outcome": Outcome.INDETERMINATE}),)),
         replace_asset(base, "sauvegardes", findings=()),
         replace_asset(base, "intranet-rh", findings=(console,)),
+        # a waived finding gates neither a plain scan nor a baseline, nor a diff; lifting the waiver does
+        replace_asset(base, "intranet-rh", findings=(console.model_copy(update={"waiver": WAIVER}),)),
+        replace_asset(base, "console-admin", findings=(console.model_copy(update={"waiver": WAIVER}),)),
     ]
     checked = 0
     for old, new in itertools.permutations(variants, 2):
