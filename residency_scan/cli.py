@@ -352,6 +352,7 @@ def scan(
             _write_report(get_reporter(output_format, **options), result, output)
         if bundle is not None:
             with BundleWriter(bundle, inventory=inventory_input, rule_packs=pack_inputs,
+                              waivers=[waivers] if waivers is not None else [],
                               asset_count=len(result.assets), reading=reading) as writer:
                 written = writer.finish(result, {"report.html": HtmlReporter(lang=lang.value).render(result)})
             stderr.print(clean_terminal(f"wrote bundle {written}"), soft_wrap=True)

@@ -7,6 +7,7 @@ day the suite runs.
 from __future__ import annotations
 
 import json
+import zipfile
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -178,3 +179,17 @@ def test_the_markdown_status_says_what_the_exit_code_says_under_a_baseline(inven
     assert "**PASSED**" in gated.stdout and "**FAILED**" not in gated.stdout
     alone = scan(str(inventory), "--offline", "--reproducible", "-f", "markdown")
     assert alone.exit_code == 1 and "**FAILED**" in alone.stdout
+
+
+def test_a_bundle_keeps_the_waivers_file_and_a_replay_refuses_what_it_cannot_reproduce(
+        inventory: Path, tmp_path: Path) -> None:
+    bundle = tmp_path / "preuves.zip"
+    waivers = waivers_file(tmp_path)
+    assert scan(str(inventory), "--offline", "--waivers", str(waivers), "--bundle", str(bundle)).exit_code == 0
+    verified = runner.invoke(app, ["verify", str(bundle)])
+    assert verified.exit_code == 0, verified.output
+    with zipfile.ZipFile(bundle) as archive:
+        assert archive.read("waivers/derogations.yaml") == waivers.read_bytes()
+    replayed = scan("--replay", str(bundle))
+    assert replayed.exit_code == 2
+    assert "--waivers" in replayed.stderr and "Traceback" not in replayed.output + replayed.stderr

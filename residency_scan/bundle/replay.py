@@ -14,7 +14,7 @@ from pathlib import Path
 
 from residency_scan.bundle.layout import DEFAULT_LIMITS, TERRAFORM_PLAN, BundleFile, BundleLimits
 from residency_scan.bundle.reader import LoadedBundle, load_bundle
-from residency_scan.errors import InputError
+from residency_scan.errors import InputError, Problem
 from residency_scan.inventory import DEFAULT_MAX_BYTES, load_inventory
 from residency_scan.inventory.terraform_plan import TerraformPlanInventory
 from residency_scan.models import Asset, AssetResult, DataSource, Evidence, Inventory, ScanResult, Strength
@@ -109,6 +109,7 @@ def replay_loaded(bundle: LoadedBundle, rule_specs: Sequence[str | Path] | None 
     """`replay_bundle` for a bundle already loaded; `inventory` is `replay_inventory(bundle)` if the caller
     already read it (to size a new bundle before the replay starts)."""
     recorded = bundle.header
+    refuse_unreplayable(recorded, bundle.path)
     if inventory is None:
         inventory = replay_inventory(bundle)
     with tempfile.TemporaryDirectory(prefix="residency-scan-replay-") as workdir:
@@ -124,6 +125,23 @@ def replay_loaded(bundle: LoadedBundle, rule_specs: Sequence[str | Path] | None 
     recorded_paths = {ref.sha256: ref.path for ref in recorded.rule_packs}
     return result.model_copy(update={"rule_packs": tuple(
         ref.model_copy(update={"path": recorded_paths.get(ref.sha256, ref.path)}) for ref in result.rule_packs)})
+
+
+PROVIDER_REGISTER = "provider-register"  # registers.register_file.register_data_source's id
+
+
+def refuse_unreplayable(recorded: ScanResult, bundle: Path) -> None:
+    """A replay judges only what a bundle carries. The provider register, the waivers and the access logs are
+    not in it yet, so a scan that used them would replay to different verdicts — an access rule that applied
+    would silently become not applicable. Refuse rather than show a result the scan never had."""
+    used = [option for option, present in (
+        ("--providers", any(ds.id == PROVIDER_REGISTER for ds in recorded.data_sources)),
+        ("--waivers", bool(recorded.waivers)),
+        ("--access-log", bool(recorded.access_logs))) if present]
+    if used:
+        raise InputError([Problem(str(bundle), f"this bundle's scan used {', '.join(used)}, which a bundle does not "
+                                               "carry yet: a replay would judge without them",
+                                  hint="`verify` and `report` still work on it; scan again to judge anew")])
 
 
 def replay_inventory(bundle: LoadedBundle) -> Inventory:
