@@ -11,7 +11,9 @@ The runtime models are here; `register_file.load_provider_register` reads and va
 from __future__ import annotations
 
 from datetime import date
-from typing import Literal
+from typing import Any, Literal
+
+from pydantic import PrivateAttr
 
 from residency_scan.models import Frozen, ServiceType
 
@@ -75,16 +77,18 @@ class ProviderRegister(Frozen):
     updated: date
     source: str | None = None
     providers: tuple[QualifiedProvider, ...] = ()
+    # Every name key → its provider, built once: `find` runs for every cloud asset and qualification rule.
+    _by_key: dict[str, QualifiedProvider] = PrivateAttr(default_factory=dict)
+
+    def model_post_init(self, context: Any, /) -> None:
+        for provider in reversed(self.providers):  # the first provider with a key wins, as a scan in order did
+            for name in provider.names():
+                self._by_key[provider_key(name)] = provider
 
     def find(self, name: str) -> QualifiedProvider | None:
         """The provider whose id, name or an alias matches `name` (case, spaces and punctuation ignored)."""
         wanted = provider_key(name)
-        if not wanted:
-            return None
-        for provider in self.providers:
-            if wanted in {provider_key(n) for n in provider.names()}:
-                return provider
-        return None
+        return self._by_key.get(wanted) if wanted else None
 
     def describe(self) -> str:
         """How reasons name the register: its title and date, and a warning when it is only an example."""
