@@ -13,7 +13,6 @@ spans fields and providers:
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -21,10 +20,10 @@ from typing import Any
 from pydantic import TypeAdapter, ValidationError
 
 from residency_scan.errors import InputError, Problem
-from residency_scan.inventory.suggest import did_you_mean, printable
+from residency_scan.inventory.suggest import printable
 from residency_scan.models import DataSource, ServiceType
 from residency_scan.registers.providers import ProviderRegister, Qualification, QualifiedProvider, provider_key
-from residency_scan.registers.register_spec import PlainDate, ProviderSpec, RegisterFileSpec, RegisterHeaderSpec
+from residency_scan.registers.register_spec import PlainDate, ProviderSpec, RegisterFileSpec
 from residency_scan.rules.schema import problems_from_validation
 from residency_scan.safe_yaml import (
     DEFAULT_MAX_BYTES,
@@ -61,8 +60,8 @@ def parse_provider_register(root: Any, path: str, sha256: str) -> ProviderRegist
     try:
         spec = RegisterFileSpec.model_validate(root)
     except ValidationError as exc:
-        problems.extend(_header_hints(problems_from_validation(exc, path, root, "", getattr(root, "line", None),
-                                                               RegisterFileSpec)))
+        problems.extend(problems_from_validation(exc, path, root, "", getattr(root, "line", None),
+                                                 RegisterFileSpec))
     problems.extend(_cross_checks(root.get("providers"), path))
     if problems:
         raise InputError(_capped(problems))
@@ -74,22 +73,6 @@ def parse_provider_register(root: Any, path: str, sha256: str) -> ProviderRegist
         source=header.source,
         providers=tuple(_runtime(provider, line) for provider, line in zip(spec.providers, lines, strict=True)),
     )
-
-
-def _header_hints(problems: list[Problem]) -> list[Problem]:
-    """Add the did-you-mean that `problems_from_validation` cannot find under `register:`.
-
-    NOTE: the header's field is `header` with the alias `register` (`BaseModel.register` is taken), and
-    `rules.schema._model_at` looks fields up by name only, so it finds no model to suggest field names from.
-    """
-    allowed = list(RegisterHeaderSpec.model_fields)
-    fixed = []
-    for problem in problems:
-        name = (problem.field or "").removeprefix("register.")
-        if problem.hint is None and problem.field == f"register.{name}" and problem.message.startswith("unknown"):
-            problem = replace(problem, hint=did_you_mean(name, allowed) or "allowed fields: " + ", ".join(allowed))
-        fixed.append(problem)
-    return fixed
 
 
 def register_data_source(register: ProviderRegister) -> DataSource:

@@ -275,7 +275,8 @@ def _model_at(model: type[BaseModel], loc: Sequence[str | int]) -> type[BaseMode
     for part in loc:
         if isinstance(part, int):
             continue
-        field = current.model_fields.get(part) if current else None
+        # by name, or by alias (a field named `header` may be written `register`, which BaseModel reserves)
+        field = next((f for n, f in current.model_fields.items() if part in (n, f.alias)), None) if current else None
         current = _model_in(field.annotation) if field else None
     return current
 
