@@ -15,6 +15,7 @@ from residency_scan.models import (
     Outcome,
     RuleCheck,
     RuleInfo,
+    ScanResult,
     Severity,
     WaiverRef,
 )
@@ -85,9 +86,28 @@ def test_a_waiver_only_on_the_finding_still_counts_as_waived() -> None:
         Outcome.COMPLIANT)  # a waiver never changes a compliant check
 
 
+def _matrix_by_hand(result: ScanResult) -> dict[tuple[str, ...], tuple[int, int, int, int, int]]:
+    """An independent oracle: per row's rules, each asset's worst check (a waived one as 'waived'), counted."""
+    order = ["compliant", "waived", "indeterminate", "violation"]
+    rows = {}
+    for row in result.matrix:
+        counts = dict.fromkeys(order, 0)
+        for item in result.assets:
+            waived = {f.rule for f in item.findings if f.waiver is not None}
+            seen = [("waived" if c.rule in waived and c.outcome.value != "compliant" else c.outcome.value)
+                    for c in item.checks if c.rule in row.rules and c.outcome.value != "not-applicable"]
+            if seen:
+                counts[max(seen, key=order.index)] += 1
+        rows[row.rules] = (sum(counts.values()), counts["compliant"], counts["violation"],
+                           counts["indeterminate"], counts["waived"])
+    return rows
+
+
 def test_counting_asset_by_asset_gives_the_matrix_of_the_whole_result() -> None:
     result = decree_scan_result()
     assert counted(list(RULES), *result.assets) == result.matrix
+    assert {row.rules: (row.assessed, row.compliant, row.violation, row.indeterminate, row.waived)
+            for row in result.matrix} == _matrix_by_hand(result)
     whole = result.model_copy(update={"matrix": ()})  # as written by 1.0: reports count it themselves
     assert compliance_matrix(whole) == result.matrix
     by_article = {row.article: row for row in result.matrix}
