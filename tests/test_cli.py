@@ -8,7 +8,6 @@ import os
 import re
 import shlex
 import socket
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -35,32 +34,9 @@ def _repo_cwd(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-def no_network(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[Any]]:
-    """Refuse any connection or datagram that is not to loopback, and record the attempts."""
-    attempts: list[Any] = []
-    real_connect = socket.socket.connect
-    real_sendto = socket.socket.sendto
-
-    def is_loopback(address: Any) -> bool:
-        host = address[0] if isinstance(address, tuple) else str(address)
-        return host in ("127.0.0.1", "::1", "localhost") or str(host).startswith("127.")
-
-    def guarded_connect(sock: socket.socket, address: Any) -> Any:
-        if not is_loopback(address):
-            attempts.append(address)
-            raise OSError("network disabled in this test")
-        return real_connect(sock, address)
-
-    def guarded_sendto(sock: socket.socket, data: bytes, *args: Any) -> Any:
-        address = args[-1]
-        if not is_loopback(address):
-            attempts.append(address)
-            raise OSError("network disabled in this test")
-        return real_sendto(sock, data, *args)
-
-    monkeypatch.setattr(socket.socket, "connect", guarded_connect)
-    monkeypatch.setattr(socket.socket, "sendto", guarded_sendto)
-    yield attempts
+def no_network(loopback_only: list[Any]) -> list[Any]:
+    """The attempts to reach beyond loopback (conftest.py refuses them for every test; these tests say so)."""
+    return loopback_only
 
 
 def scan(*args: str) -> Any:
@@ -471,8 +447,21 @@ def test_bundle_into_a_non_empty_directory_is_refused_before_scanning(tmp_path: 
     assert result.exit_code == 2
 
 
-def test_hostnames_are_resolved_through_a_loopback_dns_server_and_cached(tmp_path: Path) -> None:
+def _closed_loopback_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def test_hostnames_are_resolved_through_a_loopback_dns_server_and_cached(tmp_path: Path,
+                                                                        no_network: list[Any]) -> None:
     from tests.dnsserver import Entry, serve_zone
+
+    # Registries too are asked on loopback only (a closed port: they fail, which leaves the verdicts to DNS,
+    # the embedded data and the declarations): a test never sends inventory addresses to rdap.org or IANA.
+    port = _closed_loopback_port()
+    registries = ("--rdap-url", f"ip=http://127.0.0.1:{port}/", "--rdap-url", f"domain=http://127.0.0.1:{port}/",
+                  "--whois-server", f"127.0.0.1:{port}")
 
     inventory = tmp_path / "dns.yaml"
     inventory.write_text(
@@ -486,7 +475,8 @@ def test_hostnames_are_resolved_through_a_loopback_dns_server_and_cached(tmp_pat
     }
     cache = tmp_path / "dns.sqlite"
     with serve_zone(zone) as server:
-        online = scan(str(inventory), "-f", "json", "--dns-server", server.nameserver, "--dns-cache", str(cache))
+        online = scan(str(inventory), "-f", "json", "--dns-server", server.nameserver, "--dns-cache", str(cache),
+                      *registries)
     assert online.exit_code == 1, online.output
     by_id = {a["id"]: a for a in json.loads(online.stdout)["assets"]}
     assert by_id["portail"]["verdict"] == "compliant"
@@ -502,6 +492,7 @@ def test_hostnames_are_resolved_through_a_loopback_dns_server_and_cached(tmp_pat
     cached = {a["id"]: a for a in json.loads(offline.stdout)["assets"]}
     assert cached["portail"]["verdict"] == "compliant"
     assert any(e["from_cache"] for e in cached["portail"]["evidence"] if e["source"] == "dns")
+    assert no_network == []
 
 
 def test_reproducible_time_ignores_live_services() -> None:
