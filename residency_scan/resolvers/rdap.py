@@ -39,9 +39,9 @@ from typing import Any
 from residency_scan.models import Asset, Claim, DataSource, Evidence, Strength, TargetKind
 from residency_scan.resolvers.cdn_ranges import CdnCheck, withhold
 from residency_scan.resolvers.interface import Resolver
-from residency_scan.resolvers.rdap_records import describe, http_failure, parse_body, uncovered
+from residency_scan.resolvers.rdap_records import coverage_gap, describe, http_failure, parse_body
 from residency_scan.resolvers.reserved import reserved_range
-from residency_scan.resolvers.untrusted import MAX_TEXT, country_code, sanitise
+from residency_scan.resolvers.untrusted import MAX_TEXT, country_code, iso_country, sanitise
 from residency_scan.resolvers.whois import WhoisAnswer, WhoisClient
 
 __all__ = ["MAX_TEXT", "RdapResolver", "country_code", "parse_rdap_url", "registrable_domain", "sanitise"]
@@ -307,14 +307,14 @@ class RdapResolver(Resolver):
         if answer.record is not None:
             raw |= describe(answer.record)
             if kind == "ip":
-                country = country_code(answer.record.get("country"))
-                raw["country"] = country
+                country = iso_country(answer.record.get("country"))
+                raw["country"] = country_code(answer.record.get("country"))
                 if country is None:
-                    failure = f"RDAP: the registry record for {value} names no valid country"
+                    failure = f"RDAP: the registry record for {value} names no ISO 3166 country"
                 else:
-                    failure = uncovered(answer.record, value)
-                    claim = None if failure else Claim(country=country)
-                    failure = f"RDAP: {failure}" if failure else None
+                    gap = coverage_gap(answer.record.get("startAddress"), answer.record.get("endAddress"), value)
+                    claim = None if gap else Claim(country=country)
+                    failure = f"RDAP: {gap}" if gap else None
         if kind == "domain" and failure is not None:  # supporting only: see the class docstring
             raw["failure"], failure = failure, None
         return Evidence(source=self.name, strength=Strength.REGISTERED, subject=subject, claim=claim,
@@ -326,10 +326,7 @@ class RdapResolver(Resolver):
         claim: Claim | None = None
         failure = whois.failure
         if whois.country is not None:
-            record = {"startAddress": whois.first, "endAddress": whois.last}
-            gap = uncovered(record, value) if "/" in value else None
-            if "/" in value and whois.first is None:
-                gap = f"the answer shows no range, so whether it covers all of {value} is unknown"
+            gap = coverage_gap(whois.first, whois.last, value)
             failure = f"WHOIS: {gap}" if gap else None
             claim = None if gap else Claim(country=whois.country)
         if failure is not None:

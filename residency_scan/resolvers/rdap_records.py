@@ -73,14 +73,18 @@ def _statuses(record: Mapping[str, Any]) -> list[str]:
     return [text for text in (sanitise(s, 50) for s in status[:MAX_ITEMS]) if text]
 
 
-def uncovered(record: Mapping[str, Any], query: str) -> str | None:
-    """Why the record does not cover the whole queried range, or None when it does (or cannot be told)."""
-    try:
-        network = ipaddress.ip_network(query, strict=False)
-        start = ipaddress.ip_address(str(record.get("startAddress")))
-        end = ipaddress.ip_address(str(record.get("endAddress")))
-    except ValueError:
+def coverage_gap(first: object, last: object, query: str) -> str | None:
+    """Why a registry record (RDAP or WHOIS, range `first`-`last`) does not show that it covers all of the
+    queried network, or None when it does. An address is covered by the record returned for it; for a network, a
+    missing or unreadable range means coverage is unknown, which is a failure, not a claim for the whole range."""
+    if "/" not in query:
         return None
+    network = ipaddress.ip_network(query, strict=False)
+    try:
+        start = ipaddress.ip_address(str(first))
+        end = ipaddress.ip_address(str(last))
+    except ValueError:
+        return f"the answer shows no readable range, so whether it covers all of {query} is unknown"
     if start.version != network.version:
         return f"the record's range {start}-{end} is not of the queried family"
     if int(start) <= int(network.network_address) and int(network.broadcast_address) <= int(end):

@@ -187,7 +187,24 @@ def test_invalid_country_is_ignored(server: HTTPServer) -> None:
     server.expect_request("/rdap/ip/41.248.10.10").respond_with_json(record, content_type=RDAP_JSON)
     ev = only(resolver_for(server).resolve(ip_asset("41.248.10.10")))
     assert ev.claim is None
-    assert ev.failure == "RDAP: the registry record for 41.248.10.10 names no valid country"
+    assert ev.failure == "RDAP: the registry record for 41.248.10.10 names no ISO 3166 country"
+
+
+@pytest.mark.parametrize("code", ["EU", "AP", "ZZ"])
+def test_a_region_code_is_not_a_country(server: HTTPServer, code: str) -> None:
+    """Registries write EU or AP for a region; like WHOIS, RDAP places nothing with them."""
+    record = recorded("ip-afrinic-ma.json") | {"country": code}
+    server.expect_request("/rdap/ip/41.248.10.10").respond_with_json(record, content_type=RDAP_JSON)
+    ev = only(resolver_for(server).resolve(ip_asset("41.248.10.10")))
+    assert ev.claim is None and ev.raw["country"] == code
+
+
+def test_a_network_record_without_a_range_does_not_claim_the_whole_network(server: HTTPServer) -> None:
+    record = {k: v for k, v in recorded("ip-ripe-fr.json").items() if k not in ("startAddress", "endAddress")}
+    server.expect_request("/rdap/ip/2.1.0.0/16").respond_with_json(record, content_type=RDAP_JSON)
+    ev = only(resolver_for(server).resolve(asset("2.1.0.0/16", TargetKind.CIDR, "2.1.0.0/16")))
+    assert ev.claim is None
+    assert ev.failure is not None and "whether it covers all of 2.1.0.0/16 is unknown" in ev.failure
 
 
 def test_escape_sequences_and_html_in_names_and_remarks_are_sanitised(server: HTTPServer) -> None:
