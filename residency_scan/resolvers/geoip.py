@@ -68,6 +68,7 @@ class GeoIpResolver(Resolver):
         self._databases: list[Database] = []
         self._sources: list[DataSource] = []
         self._cdn = load_cdn_ranges(cdn) if isinstance(cdn, Path) else cdn
+        self._cdn_cache: dict[str, CdnMatch | None] = {}
         try:
             path = embedded_db or EMBEDDED_DB
             source = embedded_source(path)
@@ -148,17 +149,23 @@ class GeoIpResolver(Resolver):
         return evidence if match is None else [withhold(ev, match) for ev in evidence]
 
     def cdn_match(self, address: str) -> CdnMatch | None:
-        """Whether an address belongs to a CDN/anycast network, for other sources that locate it (RDAP, WHOIS).
+        """Whether an address or a network belongs to a CDN/anycast network, for the other sources that locate
+        it (RDAP, WHOIS, TLS): the same decision as `locate_address` / `locate_network` make for GeoIP — the
+        shipped prefixes, then the user's ASN and GeoIP databases — so no source keeps a country GeoIP withheld.
+        Cached per subject: RDAP and TLS ask about the same resolved addresses."""
+        if address not in self._cdn_cache:
+            self._cdn_cache[address] = self._cdn_match(address)
+        return self._cdn_cache[address]
 
-        The same tests as `locate_address`: the shipped prefixes, then the user's ASN and GeoIP databases. A
-        network (CIDR) matches when it overlaps a CDN's published prefixes.
-        """
+    def _cdn_match(self, address: str) -> CdnMatch | None:
+        now = self._clock()
         if "/" in address:
             try:
                 network: IPNetwork = ipaddress.ip_network(address, strict=False)
             except ValueError:
                 return None
-            return self._cdn.match_network(network) if self._cdn is not None else None
+            walked = [ev for db in self._databases[1:] for ev in self._walk(db, address, network, now)]
+            return self._cdn_of_network(network, walked)
         try:
             ip: IPAddress = ipaddress.ip_address(address.strip("[]"))
         except ValueError:
@@ -168,17 +175,24 @@ class GeoIpResolver(Resolver):
         if reserved_range(ip.version, int(ip), int(ip)) is not None:
             return None
         if self._cdn is not None and (match := self._cdn.match_address(ip)) is not None:
-            return match
-        now = self._clock()
-        evidence = [self._address_evidence(db, address, ip, now) for db in self._databases[1:]]
-        return self._cdn_for(ip, evidence)
+            return match  # before any database lookup
+        return self._cdn_for(ip, [self._address_evidence(db, address, ip, now) for db in self._databases[1:]])
 
     def _cdn_for(self, ip: IPAddress, evidence: list[Evidence]) -> CdnMatch | None:
-        """The CDN the address belongs to: a published prefix, a CDN's AS number, or a user-flagged anycast."""
+        """The CDN an address belongs to: a published prefix, or what the databases' answers say."""
+        if self._cdn is not None and (match := self._cdn.match_address(ip)) is not None:
+            return match
+        return self._cdn_in_answers(evidence)
+
+    def _cdn_of_network(self, network: IPNetwork, evidence: list[Evidence]) -> CdnMatch | None:
+        """The CDN a network overlaps: a published prefix, or what the databases' answers over it say."""
+        if self._cdn is not None and (match := self._cdn.match_network(network)) is not None:
+            return match
+        return self._cdn_in_answers(evidence)
+
+    def _cdn_in_answers(self, evidence: list[Evidence]) -> CdnMatch | None:
+        """A CDN's AS number in an answer (the user's --asn-db), or an answer flagged anycast by the user's DB."""
         if self._cdn is not None:
-            match = self._cdn.match_address(ip)
-            if match is not None:
-                return match
             for ev in evidence:
                 if ev.claim is not None and ev.claim.asn is not None:
                     match = self._cdn.match_asn(ev.claim.asn)
@@ -203,11 +217,7 @@ class GeoIpResolver(Resolver):
         if reserved is not None:
             return [self._internal(cidr, now, reserved)]
         evidence = [evidence for db in self._databases for evidence in self._walk(db, cidr, network, now)]
-        match = None
-        if self._cdn is not None:
-            match = self._cdn.match_network(network) or next(
-                (m for ev in evidence if ev.claim is not None and ev.claim.asn is not None
-                 and (m := self._cdn.match_asn(ev.claim.asn)) is not None), None)
+        match = self._cdn_of_network(network, evidence)
         return evidence if match is None else [withhold(ev, match) for ev in evidence]
 
     def _address_evidence(self, db: Database, subject: str, ip: IPAddress, now: datetime) -> Evidence:

@@ -212,6 +212,18 @@ def test_a_cdn_asn_from_the_users_database_withholds_every_country(registry: Pat
     assert locate(evidence).status is LocationStatus.UNKNOWN
 
 
+def test_a_network_inside_a_cdn_asn_is_a_cdn_network_for_every_source(registry: Path, shipped: CdnRanges,
+                                                                      tmp_path: Path) -> None:
+    """RDAP and WHOIS ask `cdn_match` before keeping a country: for a network it must say what
+    `locate_network` says, or a registry country plus a declaration would confirm an edge network."""
+    asn = write_asn_mmdb(tmp_path / "asn.mmdb", {"88.221.0.0/16": (20940, "Akamai International B.V.")})
+    with GeoIpResolver(embedded_db=registry, clock=lambda: T0, cdn=shipped, asn_db=asn) as resolver:
+        located = resolver.locate_network("88.221.1.0/24")
+        match = resolver.cdn_match("88.221.1.0/24")
+    assert all(ev.claim is None or ev.claim.country is None for ev in located)
+    assert match is not None and (match.name, match.detail) == ("Akamai", "AS20940")
+
+
 def test_the_users_anycast_flag_withholds_without_the_table(registry: Path, tmp_path: Path) -> None:
     record = {**country_record("US"), "traits": {"is_anycast": True}}
     city = write_mmdb(tmp_path / "city.mmdb", {"8.8.8.0/24": record}, database_type="GeoIP2-City")
