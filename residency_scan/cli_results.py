@@ -28,6 +28,8 @@ from residency_scan.diff import (
     load_result,
     render_diff,
 )
+from residency_scan.gate import fails, waiver_outcomes
+from residency_scan.models import Outcome
 from residency_scan.reports import ReportFormat
 from residency_scan.reports.text import clean_terminal
 
@@ -55,14 +57,16 @@ def diff_command(
     Drift and verdict changes are shown but do not fail on their own.
     """
     with errors_to_exit_codes(debug):
-        diff = diff_results(load_result(old, max_bytes=max_input_size, evidence=False),
-                            load_result(new, max_bytes=max_input_size, evidence=False))
+        newer = load_result(new, max_bytes=max_input_size, evidence=False)
+        diff = diff_results(load_result(old, max_bytes=max_input_size, evidence=False), newer)
         to_stdout = output is None or str(output) == "-"
         text = render_diff(diff, output_format, color=use_color(color, to_stdout), width=output_width(to_stdout),
                            lang=lang.value, max_items=max_items)
         with output_stream(output) as stream:
             stream.write(text.encode("utf-8"))
-        code = 0 if fail_on.threshold is None else (1 if diff.regressions(fail_on.threshold) else 0)
+        # the same gate as `scan --baseline`: new or worsened findings, and the new result's broken waivers
+        regressions = [finding.outcome for _, finding in diff.regressions(Outcome.INDETERMINATE)]
+        code = 1 if fails([*regressions, *waiver_outcomes(newer)], fail_on.threshold) else 0
     raise typer.Exit(code)
 
 

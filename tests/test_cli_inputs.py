@@ -193,3 +193,13 @@ def test_a_bundle_keeps_the_waivers_file_and_a_replay_refuses_what_it_cannot_rep
     replayed = scan("--replay", str(bundle))
     assert replayed.exit_code == 2
     assert "--waivers" in replayed.stderr and "Traceback" not in replayed.output + replayed.stderr
+
+
+def test_diff_fails_on_the_new_result_s_broken_waivers_like_a_baseline(inventory: Path, tmp_path: Path) -> None:
+    old, new = tmp_path / "old.json", tmp_path / "new.json"
+    scan(str(inventory), "--offline", "--reproducible", "-f", "json", "-o", str(old))
+    expired = waivers_file(tmp_path, created="2026-01-01", expires="2026-10-31")
+    scan(str(inventory), "--offline", "--reproducible", "-f", "json", "-o", str(new), "--waivers", str(expired))
+    assert runner.invoke(app, ["diff", str(old), str(old)]).exit_code == 0
+    assert runner.invoke(app, ["diff", str(old), str(new)]).exit_code == 1  # nothing new but the broken waiver
+    assert runner.invoke(app, ["diff", str(old), str(new), "--fail-on", "none"]).exit_code == 0
