@@ -467,7 +467,8 @@ def _one_line_summary(result: ScanResult, output: Path | None) -> str:
     s = result.summary
     data = ", ".join(f"{d.id} {d.version} ({d.date.isoformat()})" for d in result.data_sources)
     where = f"wrote {output}: " if output is not None and str(output) != "-" else ""
-    return (f"{where}{s.assets} assets: {s.violation} violation, {s.indeterminate} indeterminate, "
+    waived = f"{s.waived} waived, " if s.waived else ""
+    return (f"{where}{s.assets} assets: {s.violation} violation, {s.indeterminate} indeterminate, {waived}"
             f"{s.compliant} compliant, {s.not_applicable} not applicable; data: {data or 'none'}")
 
 
@@ -483,18 +484,13 @@ def datasets(
         settings = ResolverSettings(offline=True, geoip_db=geoip_db, asn_db=asn_db)
         resolvers = build_resolvers(settings, clock)
         today = clock().date()
-        seen: set[str] = set()
         lines: list[str] = []
-        for resolver in resolvers:
-            for ds in resolver.data_sources():
-                if ds.id in seen:
-                    continue
-                seen.add(ds.id)
-                lines += [f"{ds.id} — {ds.name}",
-                          f"  version {ds.version}, dated {ds.date.isoformat()} ({(today - ds.date).days} days old)",
-                          f"  licence: {ds.licence}"]
-                lines += [f"  source: {ds.url}"] if ds.url else []
-                lines += [f"  attribution: {ds.attribution}"] if ds.attribution else []
+        for ds in collect_data_sources(resolvers, None):
+            lines += [f"{ds.id} — {ds.name}",
+                      f"  version {ds.version}, dated {ds.date.isoformat()} ({(today - ds.date).days} days old)",
+                      f"  licence: {ds.licence}"]
+            lines += [f"  source: {ds.url}"] if ds.url else []
+            lines += [f"  attribution: {ds.attribution}"] if ds.attribution else []
         for line in lines:
             typer.echo(clean_terminal(line))
 

@@ -61,11 +61,17 @@ def errors_to_exit_codes(debug: bool) -> Iterator[None]:
         fail(exc.exit_code, [f"error: {exc}"])
     except KeyboardInterrupt:
         fail(3, ["error: interrupted"])
+    except BrokenPipeError:
+        # The reader went away (`… | head`): not a bug, nothing left to say. Point stdout at devnull so the
+        # interpreter's final flush does not raise again, and exit like a process killed by SIGPIPE would.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        raise typer.Exit(141) from None
     except Exception as exc:  # a bug: say so, without locals (they may hold credentials)
         if debug:
             traceback.print_exc()
         fail(3, [f"internal error: {type(exc).__name__}: {exc}",
                   "this is a bug in residency-scan; run again with --debug for a traceback and report it"])
+
 
 def use_color(flag: bool | None, writing_to_stdout: bool) -> bool:
     if flag is not None:

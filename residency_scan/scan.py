@@ -307,14 +307,7 @@ class _Tally:
         self.matrix.add(result)
 
     def summary(self) -> Summary:
-        return Summary(
-            assets=sum(self.verdicts.values()),
-            compliant=self.verdicts[Outcome.COMPLIANT],
-            violation=self.verdicts[Outcome.VIOLATION],
-            indeterminate=self.verdicts[Outcome.INDETERMINATE],
-            not_applicable=self.verdicts[Outcome.NOT_APPLICABLE],
-            waived=self.verdicts[Outcome.WAIVED],
-        )
+        return summary_of(self.verdicts)
 
     def data_sources(self, sources: list[DataSource], now: datetime) -> list[DataSource]:
         return [
@@ -324,15 +317,18 @@ class _Tally:
         ]
 
 
-def summarise(results: Sequence[AssetResult]) -> Summary:
-    def count(outcome: Outcome) -> int:
-        return sum(1 for r in results if r.verdict is outcome)
-
+def summary_of(verdicts: Counter[Outcome]) -> Summary:
+    """The result's summary from a count of asset verdicts."""
     return Summary(
-        assets=len(results),
-        compliant=count(Outcome.COMPLIANT),
-        violation=count(Outcome.VIOLATION),
-        indeterminate=count(Outcome.INDETERMINATE),
-        not_applicable=count(Outcome.NOT_APPLICABLE),
-        waived=count(Outcome.WAIVED),
+        assets=sum(verdicts.values()),
+        compliant=verdicts[Outcome.COMPLIANT],
+        violation=verdicts[Outcome.VIOLATION],
+        indeterminate=verdicts[Outcome.INDETERMINATE],
+        not_applicable=verdicts[Outcome.NOT_APPLICABLE],
+        waived=verdicts[Outcome.WAIVED],
     )
+
+
+def summarise(results: Sequence[AssetResult]) -> Summary:
+    """The summary of results held whole (tests and tools that build results by hand)."""
+    return summary_of(Counter(r.verdict for r in results))

@@ -505,3 +505,18 @@ def test_reproducible_time_ignores_live_services() -> None:
     live = DataSource(id="rdap", name="y", version="RFC 9083", date=date(2031, 1, 1), licence="terms", live=True)
     pinned = reproducible_time([shipped, live])
     assert pinned.date() == date(2026, 10, 27)
+
+
+def test_a_reader_that_goes_away_is_not_an_internal_error() -> None:
+    """`residency-scan datasets | head -1`: the pipe closes early; that is the reader's choice, not a bug."""
+    import subprocess
+    import sys
+
+    process = subprocess.Popen([sys.executable, "-m", "residency_scan", "datasets"], stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, cwd=REPO)
+    assert process.stdout is not None and process.stderr is not None
+    process.stdout.close()  # before anything is read
+    with process.stderr:
+        errors = process.stderr.read().decode()
+    assert process.wait(timeout=60) == 141
+    assert "internal error" not in errors and "Traceback" not in errors

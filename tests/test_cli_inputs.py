@@ -72,6 +72,7 @@ def test_a_waiver_covering_every_finding_makes_the_asset_waived_and_the_gate_pas
     result = scan(str(inventory), "--offline", "--reproducible", "-f", "json", "--waivers",
                   str(waivers_file(tmp_path)))
     assert result.exit_code == 0, result.output
+    assert "1 assets: 0 violation, 0 indeterminate, 1 waived, 0 compliant" in result.stderr
     data = json.loads(result.stdout)
     (asset,) = data["assets"]
     assert asset["verdict"] == "waived"
