@@ -33,9 +33,9 @@ from pathlib import Path
 from typing import Any
 
 from residency_scan.errors import DatasetError
+from residency_scan.inventory.countries import ISO_3166_ALPHA2
 from residency_scan.models import Asset, Claim, DataSource, Evidence, Strength, TargetKind
 from residency_scan.resolvers.cdn_ranges import CdnCheck
-from residency_scan.resolvers.datafiles import ISO_3166_ALPHA2
 from residency_scan.resolvers.dns_names import parse_nameserver
 from residency_scan.resolvers.interface import Resolver
 from residency_scan.resolvers.tls_fetch import (

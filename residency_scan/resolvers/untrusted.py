@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from residency_scan.resolvers.datafiles import ISO_3166_ALPHA2
+from residency_scan.inventory.countries import ISO_3166_ALPHA2
 
 MAX_TEXT = 200
 """Longest single registry string kept in evidence."""

@@ -11,6 +11,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field, field_validator
 
+from residency_scan.inventory.countries import COUNTRY_CODES, suggest_country
 from residency_scan.models import (
     AssetKind,
     EntityType,
@@ -29,22 +30,6 @@ from residency_scan.rules.conditions import (
     non_empty,
     register,
 )
-
-# ISO 3166-1 alpha-2, officially assigned codes (checked against tzdata's iso3166.tab), plus XK (Kosovo),
-# which GeoIP databases use.
-_ISO_CODES = """
-    AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ BR BS BT BV BW
-    BY BZ CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ DE DJ DK DM DO DZ EC EE EG EH ER ES ET FI
-    FJ FK FM FO FR GA GB GD GE GF GG GH GI GL GM GN GP GQ GR GS GT GU GW GY HK HM HN HR HT HU ID IE IL IM IN
-    IO IQ IR IS IT JE JM JO JP KE KG KH KI KM KN KP KR KW KY KZ LA LB LC LI LK LR LS LT LU LV LY MA MC MD ME
-    MF MG MH MK ML MM MN MO MP MQ MR MS MT MU MV MW MX MY MZ NA NC NE NF NG NI NL NO NP NR NU NZ OM PA PE PF
-    PG PH PK PL PM PN PR PS PT PW PY QA RE RO RS RU RW SA SB SC SD SE SG SH SI SJ SK SL SM SN SO SR SS ST SV
-    SX SY SZ TC TD TF TG TH TJ TK TL TM TN TO TR TT TV TW TZ UA UG UM US UY UZ VA VC VE VG VI VN VU WF WS XK
-    YE YT ZA ZM ZW
-"""
-COUNTRY_CODES: frozenset[str] = frozenset(_ISO_CODES.split())
-# Codes people write for a country whose ISO code is another one.
-_COUNTRY_ALIASES = {"UK": "GB", "EL": "GR"}
 
 # The providers an inventory's `cloud.provider` can name (models.CloudRef).
 CLOUD_PROVIDERS = ("aws", "azure", "gcp", "oci")
@@ -68,8 +53,8 @@ def _by(part: SubjectLocation) -> str:
 def _country_code(code: str) -> str:
     normal = code.strip().upper()
     if normal not in COUNTRY_CODES:
-        alias = _COUNTRY_ALIASES.get(normal)
-        hint = f"; did you mean '{alias}'?" if alias else ""
+        meant = suggest_country(code)
+        hint = f"; did you mean '{meant}'?" if meant else ""
         raise ValueError(f"'{code}' is not an ISO 3166-1 alpha-2 country code{hint}")
     return normal
 

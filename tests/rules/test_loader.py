@@ -260,3 +260,11 @@ def test_shipped_rules_dir_prefers_the_wheel_copy(tmp_path: Path, monkeypatch: p
 
 def test_shipped_rules_dir_falls_back_to_the_checkout() -> None:
     assert shipped_module.shipped_rules_dir() == Path(__file__).parents[2] / "rules"
+
+
+@pytest.mark.parametrize(("written", "meant"), [("Morocco", "MA"), ("MAR", "MA"), ("Maroc", "MA"), ("EL", "GR")])
+def test_country_names_and_alpha3_codes_suggest_the_code(written: str, meant: str) -> None:
+    """The leaves use the inventory's country table and suggestions: one list of codes, one way to guess."""
+    compiler = ConditionCompiler("test.yaml")
+    assert compiler.compile({"country-in": {"countries": [written]}}, "condition", 1) is None
+    assert compiler.problems[0].message.endswith(f"did you mean '{meant}'?")
