@@ -10,7 +10,6 @@ checked by the tests and quoted in docs/rules.md. The shipped leaves live in `le
 from __future__ import annotations
 
 import abc
-import difflib
 import enum
 import inspect
 import textwrap
@@ -201,8 +200,3 @@ def example_of(leaf: type[Leaf[Any]]) -> str:
     doc = inspect.getdoc(leaf) or ""
     block = doc.split("Example::", 1)[1]
     return textwrap.dedent(block).strip("\n") + "\n"
-
-
-def did_you_mean(word: str, choices: Sequence[str]) -> str | None:
-    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
-    return f"did you mean '{close[0]}'?" if close else None

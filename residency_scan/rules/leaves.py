@@ -12,6 +12,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, Field, field_validator
 
 from residency_scan.inventory.countries import COUNTRY_CODES, suggest_country
+from residency_scan.inventory.suggest import did_you_mean
 from residency_scan.models import (
     AssetKind,
     EntityType,
@@ -26,7 +27,6 @@ from residency_scan.rules.conditions import (
     LeafParams,
     RuleContext,
     Truth,
-    did_you_mean,
     non_empty,
     register,
 )

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from residency_scan.errors import InputError, Problem, RuleFileError
-from residency_scan.rules.conditions import did_you_mean
+from residency_scan.inventory.suggest import did_you_mean
 from residency_scan.rules.engine import Rule, RulePack, duplicate_problems
 from residency_scan.rules.schema import parse_pack
 from residency_scan.rules.shipped import shipped_rules_dir

@@ -18,6 +18,7 @@ from typing import Annotated, Any, get_args
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from residency_scan.errors import Problem
+from residency_scan.inventory.suggest import did_you_mean
 from residency_scan.models import AssetKind, EntityType, LegalReference, Sensitivity, Severity
 from residency_scan.rules import leaves as _leaves  # noqa: F401  (registers the shipped leaves)
 from residency_scan.rules import leaves_access as _leaves_access  # noqa: F401
@@ -29,7 +30,6 @@ from residency_scan.rules.conditions import (
     AnyOf,
     Condition,
     Not,
-    did_you_mean,
     example_of,
     non_empty,
     registered_leaves,
