@@ -19,12 +19,6 @@ def normalise_choice(value: str) -> str:
     return value.strip().lower().replace("_", "-").replace(" ", "-")
 
 
-def match_choice(value: str, choices: Iterable[str]) -> str | None:
-    """The choice `value` spells, ignoring case and reading '_' and ' ' as '-'; None if it spells none."""
-    wanted = normalise_choice(value)
-    return next((choice for choice in choices if normalise_choice(choice) == wanted), None)
-
-
 def closest(value: str, choices: Iterable[str], *, cutoff: float = 0.6) -> str | None:
     """The choice closest to a mistyped `value`, compared case-insensitively, or None if none is close.
 

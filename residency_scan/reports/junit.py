@@ -33,6 +33,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
 
+from residency_scan.compliance import counted_outcome
 from residency_scan.models import (
     AssetResult,
     Finding,
@@ -220,11 +221,8 @@ _WAIVER_ELEMENT = {
 
 
 def _counted(check: RuleCheck, finding: Finding | None) -> Outcome:
-    """The check's outcome, or `waived` when a waiver covers it (on the check or on its finding)."""
-    waived = check.waiver is not None or (finding is not None and finding.waiver is not None)
-    if waived and check.outcome in (Outcome.VIOLATION, Outcome.INDETERMINATE):
-        return Outcome.WAIVED
-    return check.outcome
+    """The check's outcome as the matrix counts it (`waived` when a waiver covers it, on the check or its finding)."""
+    return counted_outcome(check, frozenset({check.rule}) if finding is not None and finding.waiver else frozenset())
 
 
 def _waived_element(case: ET.Element, asset: AssetResult, check: RuleCheck, finding: Finding | None) -> None:
