@@ -54,6 +54,9 @@ class RuleContext:
     today: date | None = None
     providers: ProviderRegister | None = None
     access: tuple[AccessRecord, ...] | None = None
+    # Leaf answers already computed for this asset, by leaf: the same facts (sensitive-data, uses-cloud, the
+    # provider's qualification) are asked by several rules' scopes and conditions. `RuleEngine.judge` sets it.
+    memo: dict[int, Judged] | None = None
 
 
 class Condition(abc.ABC):
@@ -64,6 +67,30 @@ class Condition(abc.ABC):
     @abc.abstractmethod
     def evaluate(self, ctx: RuleContext) -> Judged:
         """The truth of this condition for one asset, and the reason."""
+
+
+CT = TypeVar("CT", bound=type[Condition])
+
+
+def remembered(cls: CT) -> CT:
+    """Class decorator: the condition's `evaluate` answers from `ctx.memo` when the same condition already
+    judged this asset. Conditions are pure functions of the context and compiled once, identical ones shared
+    (`intern_leaf`), so this is exact — and the same facts (sensitive-data, uses-cloud, a
+    provider's qualification) are asked by several rules' scopes and conditions."""
+    evaluate = cls.evaluate
+
+    def evaluate_once(self: Condition, ctx: RuleContext) -> Judged:
+        memo = ctx.memo
+        if memo is None:
+            return evaluate(self, ctx)
+        key = id(self)
+        found = memo.get(key)
+        if found is None:
+            found = memo[key] = evaluate(self, ctx)
+        return found
+
+    cls.evaluate = evaluate_once  # type: ignore[method-assign]
+    return cls
 
 
 def _reasons(results: Sequence[Judged], wanted: Truth | None = None) -> str:
@@ -184,10 +211,28 @@ def register(name: str) -> Callable[[L], L]:
         if "Example::" not in (cls.__doc__ or ""):
             raise ValueError(f"condition '{name}' needs a docstring with an 'Example::' block")
         cls.name = name
+        remembered(cls)
         _REGISTRY[name] = cls
         return cls
 
     return decorate
+
+
+_INTERNED: dict[tuple[object, ...], Condition] = {}
+"""Leaves by (name, parameters). Combinators are not shared: measured, memoising them gained nothing more."""
+
+
+def intern_leaf(leaf: type[Leaf[Any]], params: LeafParams) -> Condition:
+    """One instance per (leaf, parameters), so that a memo keyed by condition finds a fact asked by several
+    rules."""
+    try:
+        key: tuple[object, ...] = (leaf.name, params)
+        found = _INTERNED.get(key)
+    except TypeError:  # unhashable parameters: no sharing, still correct
+        return leaf(params)
+    if found is None:
+        found = _INTERNED[key] = leaf(params)
+    return found
 
 
 def registered_leaves() -> Mapping[str, type[Leaf[Any]]]:

@@ -8,7 +8,7 @@ are indexed, so `judge` only evaluates conditions and builds the results.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -235,6 +235,8 @@ class RuleEngine:
         rules = self._index[(ctx.asset.kind, ctx.asset.sensitivity, ctx.entity.type)]
         if not rules:
             return _NOT_APPLICABLE
+        if ctx.memo is None:
+            ctx = replace(ctx, memo={})
         checks: list[RuleCheck] = []
         findings: list[Finding] = []
         verdict = Outcome.COMPLIANT

@@ -214,6 +214,7 @@ class _LazyContext:
         self.asset = _LazyAsset(chooser, domains)
         self.today = GRID_TODAY
         self.providers = None
+        self.memo = None  # no memo: each path of the grid chooses its facts afresh
         self._chooser = chooser
         self._domains: dict[str, tuple[Any, ...]] = {
             "location": LOCATIONS,

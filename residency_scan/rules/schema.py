@@ -31,6 +31,7 @@ from residency_scan.rules.conditions import (
     Condition,
     Not,
     example_of,
+    intern_leaf,
     non_empty,
     registered_leaves,
 )
@@ -246,7 +247,7 @@ class ConditionCompiler:
                             for p in problems]
             self.problems.extend(problems)
             return None
-        return leaf(params)
+        return intern_leaf(leaf, params)
 
 
 # --------------------------------------------------------------------------------------------- problems

@@ -210,3 +210,21 @@ def test_packs_from_a_directory_judge_together() -> None:
     judgement = engine.judge(context(asset(kind="saas", vendor="datadog"), location(IN_MA)))
     assert [c.rule for c in judgement.checks] == ["T-QUAL", "T-SECOND-1"]
     assert judgement.checks[1].outcome is Outcome.VIOLATION
+
+
+def test_identical_leaves_are_one_instance_and_answer_once_per_asset() -> None:
+    """Several rules ask the same fact (uses-cloud, sensitive-data): compiled once, judged once per asset."""
+    from dataclasses import replace as with_memo
+
+    from residency_scan.rules import ConditionCompiler, Truth
+
+    first = ConditionCompiler("a.yaml").compile({"uses-cloud": True}, "c", 1)
+    second = ConditionCompiler("b.yaml").compile({"all": [{"uses-cloud": True}]}, "c", 1)
+    assert first is not None and second is not None
+    assert second.children[0] is first  # type: ignore[attr-defined]
+    ctx = with_memo(context(), memo={})
+    answer = first.evaluate(ctx)
+    assert ctx.memo == {id(first): answer}
+    ctx.memo[id(first)] = (Truth.UNKNOWN, "from the memo")
+    assert first.evaluate(ctx) == (Truth.UNKNOWN, "from the memo")
+    assert first.evaluate(context()) == answer  # without a memo: evaluated afresh
