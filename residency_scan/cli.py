@@ -256,6 +256,7 @@ def scan(
                                   whois_server=whois_server)
             recorded = load_bundle(replay)
             loaded = replay_inventory(recorded)
+            inputs = ScanInputs()  # a replay reads nothing beside the bundle
             pack_inputs: list[InputFile] = list(recorded.rule_packs)
             if rules:
                 pack_inputs = [pack.path for pack in load_rule_packs(rules)]
@@ -310,6 +311,11 @@ def scan(
 
         for note in loaded.notes:
             stderr.print(clean_terminal(f"note: {note}"), soft_wrap=True)
+        for log in inputs.access.logs if inputs.access is not None else ():
+            if log.unreadable_logins:
+                stderr.print(clean_terminal(f"warning: {log.path}: {log.unreadable_logins} line(s) look like accepted "
+                                            "logins but could not be read; the administration-origin rule cannot "
+                                            "see them"), soft_wrap=True)
         if bundle is not None:
             check_bundle_target(bundle)
         gate = Baseline(load_result(baseline, evidence=False)) if baseline is not None else None

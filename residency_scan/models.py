@@ -569,6 +569,7 @@ class AccessLogRef(Frozen):
     attributed: int  # of which matched to an inventory asset
     unmatched: tuple[str, ...] = ()  # hosts or accounts in the log that no asset stands for (first ones)
     skipped_lines: int = 0
+    unreadable_logins: int = 0  # lines that look like accepted logins but could not be read (cut, undatable)
 
 
 class ScanResult(Frozen):

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from residency_scan.access.files import iter_lines
 from residency_scan.access.interface import AUTH_LOG, AdminEvent, Limits, OriginKind, ParsedLog
-from residency_scan.access.sshd import SSHD_PROGRAMS, parse_accepted, safe_host
+from residency_scan.access.sshd import SSHD_PROGRAMS, looks_accepted, parse_accepted, safe_host
 
 MONTHS = {name: number for number, name in enumerate(
     ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"), start=1)}
@@ -89,11 +89,12 @@ def read_auth_log(path: Path, limits: Limits, *, year: int, today: date | None =
     """Every accepted sshd login of a syslog file; other lines are skipped and counted."""
     teller = _YearTeller()
     logins: list[_Login] = []
-    skipped = 0
+    skipped = unreadable = 0
     for number, line in iter_lines(path, limits):
         login = None if line is None else _read_line(line, number, teller)
         if login is None:
             skipped += 1
+            unreadable += line is None or looks_accepted(line)
         else:
             logins.append(login)
     events: list[AdminEvent] = []
@@ -102,10 +103,12 @@ def read_auth_log(path: Path, limits: Limits, *, year: int, today: date | None =
         when = _dated(stamp, teller.year_of(stamp.segment, year, today)) if isinstance(stamp, _Yearless) else stamp
         if when is None:
             skipped += 1
+            unreadable += 1
             continue
         events.append(AdminEvent(time=when, origin=login.host, user=login.user, source=login.source,
                                  method=login.method, line=login.line))
-    return ParsedLog(format=AUTH_LOG, origin_kind=OriginKind.HOST, events=tuple(events), skipped=skipped)
+    return ParsedLog(format=AUTH_LOG, origin_kind=OriginKind.HOST, events=tuple(events), skipped=skipped,
+                     unreadable=unreadable)
 
 
 def _read_line(line: str, number: int, teller: _YearTeller) -> _Login | None:

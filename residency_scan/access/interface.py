@@ -80,6 +80,9 @@ class ParsedLog:
     origin_kind: OriginKind
     events: tuple[AdminEvent, ...]
     skipped: int
+    # lines that look like an accepted login but could not be read (cut, undatable, overlong): a login that
+    # counts may hide among them, so they are reported, never just skipped
+    unreadable: int = 0
 
 
 class SourceLocation(Frozen):

@@ -16,7 +16,7 @@ from typing import Any
 
 from residency_scan.access.files import iter_lines
 from residency_scan.access.interface import JOURNAL_JSON, AdminEvent, Limits, OriginKind, ParsedLog
-from residency_scan.access.sshd import SSHD_PROGRAMS, parse_accepted, safe_host
+from residency_scan.access.sshd import SSHD_PROGRAMS, looks_accepted, parse_accepted, safe_host
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MAX_MICROSECONDS = int((datetime(9999, 12, 31, tzinfo=UTC) - _EPOCH) / timedelta(microseconds=1))
@@ -25,14 +25,16 @@ _MAX_MICROSECONDS = int((datetime(9999, 12, 31, tzinfo=UTC) - _EPOCH) / timedelt
 def read_journal(path: Path, limits: Limits) -> ParsedLog:
     """Every accepted sshd login of a `journalctl -o json` file; other entries are skipped and counted."""
     events: list[AdminEvent] = []
-    skipped = 0
+    skipped = unreadable = 0
     for number, line in iter_lines(path, limits):
         event = None if line is None else _read_entry(line, number)
         if event is None:
             skipped += 1
+            unreadable += line is None or looks_accepted(line)
         else:
             events.append(event)
-    return ParsedLog(format=JOURNAL_JSON, origin_kind=OriginKind.HOST, events=tuple(events), skipped=skipped)
+    return ParsedLog(format=JOURNAL_JSON, origin_kind=OriginKind.HOST, events=tuple(events), skipped=skipped,
+                     unreadable=unreadable)
 
 
 def _read_entry(line: str, number: int) -> AdminEvent | None:

@@ -105,7 +105,7 @@ def read_access_logs(specs: Sequence[AccessLogSpec], inventory: Inventory, locat
                     found.add(event, str(spec.path))
         logs.append(AccessLogRef(path=str(spec.path), sha256=sha256, format=parsed.format, events=len(parsed.events),
                                  attributed=attributed, unmatched=tuple(sorted(unmatched))[:MAX_UNMATCHED],
-                                 skipped_lines=parsed.skipped))
+                                 skipped_lines=parsed.skipped, unreadable_logins=parsed.unreadable))
     return AccessReading(logs=tuple(logs), records=MappingProxyType(_records(aggregates, locator)))
 
 

@@ -33,6 +33,12 @@ class Accepted:
     method: str
 
 
+def looks_accepted(line: str) -> bool:
+    """Whether a line that could not be read reads like an sshd accepted login: worth reporting, since the
+    login the rule needs may be the one that was lost."""
+    return "Accepted " in line and "sshd" in line
+
+
 def parse_accepted(message: str) -> Accepted | None:
     """The accepted login a sshd message reports, or None for any other message."""
     found = _ACCEPTED.match(message)

@@ -196,3 +196,14 @@ def test_access_log_option_reads_file_or_asset_equals_file(tmp_path: Path) -> No
     for bad in ("=auth.log", "bastion=", ""):
         with pytest.raises(UsageError):
             parse_access_log_option(bad)
+
+
+def test_accepted_logins_that_cannot_be_read_are_counted_not_just_skipped(tmp_path: Path) -> None:
+    inv = standard_inventory()
+    log = auth_log(tmp_path, sshd_line("Nov 25 10:00:01", "bastion-prod", "root", MA_CONFIRMED),
+                   "Nov 25 10:00:02 bastion-prod sshd[9]: Accepted publickey for root from",  # cut short
+                   "Nov 25 10:00:03 bastion-prod CRON[7]: (root) CMD (run-parts /etc/cron.hourly)",
+                   "Feb 30 10:00:04 bastion-prod sshd[9]: Accepted password for x from 192.0.2.9 port 22 ssh2")
+    reading = read_access_logs([AccessLogSpec(log)], inv, locator_for(tmp_path, inv), year=YEAR)
+    (ref,) = reading.logs
+    assert (ref.events, ref.skipped_lines, ref.unreadable_logins) == (1, 3, 2)
