@@ -19,7 +19,7 @@ from datetime import date
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
-from pydantic import AfterValidator, BaseModel, ConfigDict
+from pydantic import AfterValidator, BaseModel, ConfigDict, field_validator
 
 from residency_scan.models import AccessRecord, Asset, Entity, Location
 
@@ -179,6 +179,20 @@ class LeafParams(BaseModel):
     """Base of every leaf's parameters: immutable, unknown fields refused."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class OnlyTrueParams(LeafParams):
+    """Only `true`: the opposite reading is written `not: {<leaf>: true}`."""
+
+    value: bool
+
+    @field_validator("value", mode="after")
+    @classmethod
+    def _only_true(cls, value: bool) -> bool:
+        if not value:
+            raise ValueError("only 'true' is accepted; for the opposite, wrap the condition in not: {…: true}")
+        return value
+
 
 
 P = TypeVar("P", bound=LeafParams)

@@ -12,10 +12,17 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Annotated
 
-from pydantic import field_validator
-
 from residency_scan.models import AccessRecord, LocationStatus, Strength
-from residency_scan.rules.conditions import Judged, Leaf, LeafParams, RuleContext, Truth, non_empty, register
+from residency_scan.rules.conditions import (
+    Judged,
+    Leaf,
+    LeafParams,
+    OnlyTrueParams,
+    RuleContext,
+    Truth,
+    non_empty,
+    register,
+)
 from residency_scan.rules.leaves import CountryCode
 
 MAX_NAMED = 5
@@ -46,19 +53,8 @@ def _listed(records: Sequence[AccessRecord], describe: Callable[[AccessRecord], 
     return named + (f"; +{more} more" if more > 0 else "")
 
 
-class HasAccessEventsParams(LeafParams):
-    value: bool
-
-    @field_validator("value", mode="after")
-    @classmethod
-    def _only_true(cls, value: bool) -> bool:
-        if not value:
-            raise ValueError("only 'true' is accepted; write `not: {has-access-events: true}` for the opposite")
-        return value
-
-
 @register("has-access-events")
-class HasAccessEvents(Leaf[HasAccessEventsParams]):
+class HasAccessEvents(Leaf[OnlyTrueParams]):
     """Whether the access logs given with `--access-log` show administrative access to the asset (an accepted
     SSH login, a console sign-in, a mutating cloud API call). FALSE when no log was given, or when the logs
     given show none for this asset. Only `true` is accepted.
@@ -68,7 +64,7 @@ class HasAccessEvents(Leaf[HasAccessEventsParams]):
         has-access-events: true
     """
 
-    Params = HasAccessEventsParams
+    Params = OnlyTrueParams
     shorthand = "value"
     __slots__ = ()
 

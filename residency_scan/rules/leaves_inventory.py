@@ -13,8 +13,6 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import field_validator
-
 from residency_scan.models import (
     CLOUD_SERVICE_TYPES,
     Asset,
@@ -29,6 +27,7 @@ from residency_scan.rules.conditions import (
     Judged,
     Leaf,
     LeafParams,
+    OnlyTrueParams,
     RuleContext,
     Truth,
     kleene_not,
@@ -47,19 +46,6 @@ class FactParams(LeafParams):
     """`true`: the fact must hold; `false`: it must not."""
 
     value: bool
-
-
-class OnlyTrueParams(LeafParams):
-    """Only `true`: the opposite reading is written `not: {<leaf>: true}`."""
-
-    value: bool
-
-    @field_validator("value", mode="after")
-    @classmethod
-    def _only_true(cls, value: bool) -> bool:
-        if not value:
-            raise ValueError("only 'true' is accepted; for the opposite, wrap the condition in not: {…: true}")
-        return value
 
 
 def _expect(value: bool, judged: Judged) -> Judged:
