@@ -27,6 +27,7 @@ from residency_scan.rules.conditions import (
     LeafParams,
     RuleContext,
     Truth,
+    kleene_all,
     non_empty,
     register,
 )
@@ -92,12 +93,7 @@ class CountryIn(Leaf[CountryInParams]):
         parts = ctx.location.parts
         if not parts:
             return Truth.UNKNOWN, f"no located part ({ctx.location.reason})"
-        judged = [self._judge_part(part) for part in parts]
-        for verdict in (Truth.FALSE, Truth.UNKNOWN):
-            reasons = [reason for truth, reason in judged if truth is verdict]
-            if reasons:
-                return verdict, "; ".join(reasons)
-        return Truth.TRUE, "; ".join(reason for _, reason in judged)
+        return kleene_all([self._judge_part(part) for part in parts])  # one part abroad makes the asset abroad
 
     def _judge_part(self, part: SubjectLocation) -> Judged:
         subject, status, where = part.subject, part.status, _where(part)
