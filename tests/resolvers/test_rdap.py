@@ -409,3 +409,19 @@ def test_rdap_failure_does_not_block_other_sources(server: HTTPServer) -> None:
     rdap = only(resolver_for(server).resolve(ip_asset("41.248.10.10")))
     location = locate([_geoip_registered("41.248.10.10", "MA"), rdap, _declared("MA")])
     assert location.status is LocationStatus.CONFIRMED
+
+
+def test_prefetch_asks_about_cdn_addresses_last(server: HTTPServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A registry that starts rate limiting stops every later query: spend its answers where they count."""
+    import residency_scan.resolvers.rdap as rdap_module
+    from residency_scan.resolvers.cdn_ranges import anycast_flag
+
+    monkeypatch.setattr(rdap_module, "WORKERS", 1)  # one query at a time, so the server sees the order
+    for address in ("104.16.1.1", "41.248.10.10", "41.248.10.11"):
+        server.expect_request(f"/rdap/ip/{address}").respond_with_json(recorded("ip-afrinic-ma.json"),
+                                                                        content_type=RDAP_JSON)
+    cdn = {"104.16.1.1": anycast_flag("test")}
+    resolver = resolver_for(server, cdn=cdn.get)
+    resolver.prefetch(["104.16.1.1", "41.248.10.10", "41.248.10.11"])
+    asked = [request.path.rsplit("/", 1)[1] for request, _ in server.log]
+    assert asked == ["41.248.10.10", "41.248.10.11", "104.16.1.1"]
