@@ -19,31 +19,17 @@ from typing import Any
 import pydantic_core
 from pydantic import BaseModel
 
+from residency_scan.text_safety import ESCAPE_SEQUENCE, UNSAFE_CHARACTERS
+
 REPLACEMENT = "\N{REPLACEMENT CHARACTER}"
 ELLIPSIS = "\N{HORIZONTAL ELLIPSIS}"
 
 DEFAULT_MAX_LEN = 300
 """Longest untrusted string shown in a report cell. The JSON output always keeps the full value."""
 
-# Escape sequences, in their 7-bit (ESC x) and 8-bit (C1 byte) forms. A whole sequence becomes one
-# replacement character, so its payload (an OSC 8 link target, a window title) never reaches the page.
-_ESCAPE_SEQUENCE = re.compile(
-    r"""
-      (?:\x1b\]|\x9d) [^\x07\x1b\x9c]* (?:\x07|\x1b\\|\x9c)        # OSC ... BEL|ST  (hyperlinks, titles)
-    | (?:\x1b[PX^_]|[\x90\x98\x9e\x9f]) [^\x1b\x9c]* (?:\x1b\\|\x9c) # DCS, SOS, PM, APC ... ST
-    | (?:\x1b\[|\x9b) [\x30-\x3f]* [\x20-\x2f]* [\x40-\x7e]         # CSI (colours, cursor moves)
-    | \x1b [\x20-\x2f]* [\x30-\x7e]                                 # other ESC sequences (ESC c, ESC ( B)
-    """,
-    re.VERBOSE,
-)
-
-# What is left after the sequences: lone ESC, C0 and C1 controls, DEL, lone surrogates (from file names
-# decoded with surrogateescape) and the bidi embeddings, overrides and isolates of "Trojan Source"
-# (CVE-2021-42574).
+_ESCAPE_SEQUENCE = ESCAPE_SEQUENCE
 # Tab and the line breaks are handled apart, below.
-_UNSAFE_CHARACTER = re.compile(
-    "[\x00-\x08\x0e-\x1f\x7f-\x9f\ud800-\udfff\u202a-\u202e\u2066-\u2069]",
-)
+_UNSAFE_CHARACTER = re.compile(f"[{UNSAFE_CHARACTERS}]")
 
 _LINE_BREAK = re.compile("\r\n|[\n\r\x0b\x0c\x85\u2028\u2029]")
 

@@ -11,19 +11,15 @@ from __future__ import annotations
 import re
 
 from residency_scan.inventory.countries import ISO_3166_ALPHA2
+from residency_scan.text_safety import ESCAPE_SEQUENCE, UNSAFE_CHARACTERS
 
 MAX_TEXT = 200
 """Longest single registry string kept in evidence."""
 
-_ESCAPE_SEQUENCE = re.compile(
-    r"(?:\x1b\]|\x9d)[^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)"  # OSC ... BEL|ST
-    r"|(?:\x1b[PX^_]|[\x90\x98\x9e\x9f])[^\x1b\x9c]*(?:\x1b\\|\x9c)"  # DCS, SOS, PM, APC ... ST
-    r"|(?:\x1b\[|\x9b)[\x30-\x3f]*[\x20-\x2f]*[\x40-\x7e]"  # CSI
-    r"|\x1b[\x20-\x2f]*[\x30-\x7e]"  # other ESC sequences
-)
+_ESCAPE_SEQUENCE = ESCAPE_SEQUENCE
 _HTML_TAG = re.compile(r"<[^<>]{0,200}>")
-_UNSAFE_CHARACTER = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff\u202a-\u202e\u2066-\u2069]")
-_UNSAFE_IN_TEXT = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\ud800-\udfff\u202a-\u202e\u2066-\u2069]")
+_UNSAFE_CHARACTER = re.compile(f"[{UNSAFE_CHARACTERS}\x09-\x0d]")  # one-line values: breaks go too
+_UNSAFE_IN_TEXT = re.compile(f"[{UNSAFE_CHARACTERS}\x09\x0b-\x0d]")  # multi-line answers keep \n
 _COUNTRY = re.compile(r"[A-Z]{2}")
 
 
