@@ -37,7 +37,6 @@ from residency_scan.compliance import counted_outcome
 from residency_scan.models import (
     AssetResult,
     Finding,
-    LegalReference,
     Outcome,
     RuleCheck,
     RuleInfo,
@@ -45,7 +44,7 @@ from residency_scan.models import (
     WaiverStatus,
     WaiverStatusKind,
 )
-from residency_scan.reports.labels import as_utc
+from residency_scan.reports.labels import as_utc, plain_reference
 from residency_scan.reports.labels_decree import EN as DECREE_WORDS
 from residency_scan.reports.labels_decree import scan_day
 from residency_scan.reports.text import REPLACEMENT, clean_terminal
@@ -122,7 +121,7 @@ class JUnitReporter:
             _property(properties, "rule.id", suite.rule.id)
             _property(properties, "rule.title", suite.rule.title)
             _property(properties, "rule.severity", suite.rule.severity.value)
-            _property(properties, "rule.reference", _reference_words(suite.rule.reference))
+            _property(properties, "rule.reference", plain_reference(suite.rule.reference))
         for asset, check, finding in suite.cases:
             attributes = {"name": _case_name(asset), "classname": xml_text(suite.classname, max_len=300), "time": "0"}
             case = ET.SubElement(element, "testcase", attributes)
@@ -272,13 +271,8 @@ def _details(asset: AssetResult, check: RuleCheck, finding: Finding | None) -> I
     if finding is not None:
         reference = finding.reference
         url = f" {reference.url}" if reference.url else ""
-        yield xml_text(f"Legal reference: {_reference_words(reference)}{url}")
+        yield xml_text(f"Legal reference: {plain_reference(reference)}{url}")
         yield xml_text(f"Remediation: {finding.remediation}", multiline=True)
-
-
-def _reference_words(reference: LegalReference) -> str:
-    words = reference.text + (f", {reference.article}" if reference.article else "")
-    return words + (" (article uncertain)" if reference.article_uncertain else "")
 
 
 def _scan_properties(result: ScanResult) -> Iterator[tuple[str, str]]:

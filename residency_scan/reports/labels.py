@@ -212,6 +212,13 @@ class Labels:
         return words
 
 
+
+def plain_reference(reference: LegalReference) -> str:
+    """A legal reference in plain English for machine formats (SARIF, JUnit), which escape it themselves:
+    text, article, and "(article uncertain)" when the sources do not confirm the number."""
+    words = reference.text + (f", {reference.article}" if reference.article else "")
+    return words + (" (article uncertain)" if reference.article_uncertain else "")
+
 EN = Labels(
     lang="en",
     colon=": ",

@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from residency_scan.models import Finding, LegalReference, RuleInfo, ScanResult, Severity, WaiverStatusKind
+from residency_scan.reports.labels import plain_reference
 from residency_scan.reports.markdown_text import markdown_escape, safe_link_url
 from residency_scan.reports.text import clean_terminal
 
@@ -116,29 +117,20 @@ def _pascal_name(rule: RuleInfo) -> str:
     return name or rule.id
 
 
-def _reference_words(reference: LegalReference) -> str:
-    words = reference.text
-    if reference.article:
-        words += f", {reference.article}"
-    if reference.article_uncertain:
-        words += " (article uncertain)"
-    return words
-
-
 def _help_text(rule: RuleInfo) -> str:
-    lines = [rule.title, "", "Legal reference: " + _reference_words(rule.reference)]
+    lines = [rule.title, "", "Legal reference: " + plain_reference(rule.reference)]
     if rule.reference.url:
         lines.append(rule.reference.url)
     if rule.reference.quote:
         lines.append(f"“{rule.reference.quote}”")
-    lines += ["See also: " + _reference_words(ref) + (f" {ref.url}" if ref.url else "") for ref in rule.see_also]
+    lines += ["See also: " + plain_reference(ref) + (f" {ref.url}" if ref.url else "") for ref in rule.see_also]
     lines += ["", "Remediation: " + rule.remediation]
     return _text("\n".join(lines), HELP_LEN)
 
 
 def _help_markdown(rule: RuleInfo) -> str:
     def reference(ref: LegalReference) -> str:
-        words = markdown_escape(_reference_words(ref), max_len=1000)
+        words = markdown_escape(plain_reference(ref), max_len=1000)
         url = safe_link_url(ref.url)
         return f"[{words}]({url})" if url else words
 
