@@ -444,8 +444,8 @@ def _discover_for_scan(inventory: Path | None, terraform: Path | None, profile: 
               else default_entity(discovered))
     path = "aws:" + ",".join(discovered.accounts)
     text = inventory_yaml(discovered, entity)
-    return to_inventory(discovered, entity, path=path), BundleFile("aws-inventory.yaml", text.encode()), len(
-        discovered.gaps)
+    scanned = to_inventory(discovered, entity, path=path, text=text)
+    return scanned, BundleFile("aws-inventory.yaml", text.encode()), len(discovered.gaps)
 
 
 def _load(inventory: Path | None, terraform: Path | None, sensitivity_map: Path | None,

@@ -103,13 +103,16 @@ def write_inventory(result: DiscoveryResult, entity: Entity, path: Path) -> str:
     return text
 
 
-def to_inventory(result: DiscoveryResult, entity: Entity, path: str = "aws-discovery") -> Inventory:
+def to_inventory(result: DiscoveryResult, entity: Entity, path: str = "aws-discovery", *,
+                 text: str | None = None) -> Inventory:
     """The `Inventory` that scanning the written file would load, without the file (`scan --aws`).
 
     Each asset's source line is its line in `inventory_yaml`, and the hash is that text's, so a report of
-    `scan --aws` and one of `scan FILE` differ only in the path.
+    `scan --aws` and one of `scan FILE` differ only in the path. `text` is `inventory_yaml(result, entity)` when
+    the caller already wrote it (for a bundle): thousands of assets need not be written twice.
     """
-    text = inventory_yaml(result, entity)
+    if text is None:
+        text = inventory_yaml(result, entity)
     lines = [text.count("\n", 0, match.start()) + 1 for match in _ASSET_LINE.finditer(text)]
     assert len(lines) == len(result.assets)
     assets = tuple(asset.model_copy(update={"source": SourceRef(path=path, line=line)})
