@@ -33,9 +33,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from residency_scan.bulk import paused_gc
 from residency_scan.errors import InventoryError, Problem
-from residency_scan.inventory.files import ProblemLog, read_inventory_file
+from residency_scan.inventory.files import FileInventory, ProblemLog, read_inventory_file
 from residency_scan.inventory.records import (
     MAX_DESCRIPTION,
     MAX_RESOURCE,
@@ -78,21 +77,14 @@ class SkippedResource:
     reason: str
 
 
-class TerraformPlanInventory:
+class TerraformPlanInventory(FileInventory):
     """Reads one `terraform show -json` plan. After `load`, `skipped` lists what was not turned into assets."""
 
     def __init__(self, path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES, entity: Entity | None = None,
                  sensitivity_tags: Sequence[str] = SENSITIVITY_TAGS, sensitivity_map: Path | None = None) -> None:
-        self.path = path
-        self.max_bytes = max_bytes
-        self.entity = entity
-        self.sensitivity_tags = tuple(sensitivity_tags)
+        super().__init__(path, max_bytes, entity=entity, sensitivity_tags=sensitivity_tags)
         self.sensitivity_map = sensitivity_map
         self.skipped: list[SkippedResource] = []
-
-    def load(self) -> Inventory:
-        with paused_gc():
-            return self._load()
 
     def _load(self) -> Inventory:
         display = str(self.path)
