@@ -204,3 +204,10 @@ def test_diff_fails_on_the_new_result_s_broken_waivers_like_a_baseline(inventory
     assert runner.invoke(app, ["diff", str(old), str(old)]).exit_code == 0
     assert runner.invoke(app, ["diff", str(old), str(new)]).exit_code == 1  # nothing new but the broken waiver
     assert runner.invoke(app, ["diff", str(old), str(new), "--fail-on", "none"]).exit_code == 0
+
+
+def test_the_access_log_format_option_lists_exactly_the_formats_the_reader_knows() -> None:
+    from residency_scan.access.interface import FORMATS
+    from residency_scan.cli_inputs import AccessLogFormat
+
+    assert {f.value for f in AccessLogFormat} == {"auto", *FORMATS}
