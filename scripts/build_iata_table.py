@@ -20,7 +20,7 @@ from importlib.resources import files
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from residency_scan.resolvers.datafiles import ISO_3166_ALPHA2
+from residency_scan.inventory.countries import ISO_3166_ALPHA2
 
 DEFAULT_OUT = Path(__file__).resolve().parent.parent / "residency_scan" / "data" / "iata_countries.csv"
 _CODE = re.compile(r"^[A-Z]{3}$")

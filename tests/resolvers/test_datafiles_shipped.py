@@ -9,9 +9,10 @@ from typing import Any
 
 import pytest
 
+from residency_scan.inventory.countries import ISO_3166_ALPHA2
 from residency_scan.resolvers.catalog import load_vendor_catalog
 from residency_scan.resolvers.cloud_regions import load_cloud_regions
-from residency_scan.resolvers.datafiles import ISO_3166_ALPHA2, HostPattern, normalize_host
+from residency_scan.resolvers.datafiles import HostPattern, normalize_host
 from residency_scan.safe_yaml import load_yaml_text
 
 URL = re.compile(r"^https://[^\s/]+\.[^\s/]+(/\S*)?$")
