@@ -53,6 +53,7 @@ from residency_scan.models import (
     Target,
 )
 from residency_scan.safe_yaml import LocatedDict
+from residency_scan.text_safety import UNSAFE_CHARACTERS
 
 ASSET_FIELDS = ("id", "kind", "target", "sensitivity", "vendor", "cloud", "declared", "description",
                 "owner", "tags", *FACT_FIELDS)
@@ -69,8 +70,9 @@ MAX_RESOURCE = 2048  # an ARN can be 2048 characters
 MAX_DESCRIPTION = 4096
 MAX_TAGS = 100
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
-_CONTROL_EXCEPT_LINE_BREAKS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+# Controls, and the bidi overrides of "Trojan Source" (they would reorder what an auditor reads): text_safety.py
+_CONTROL = re.compile(f"[{UNSAFE_CHARACTERS}\x09-\x0d]")
+_CONTROL_EXCEPT_LINE_BREAKS = re.compile(f"[{UNSAFE_CHARACTERS}\x0b\x0c]")
 _YES = frozenset({"true", "yes", "oui", "1"})
 _NO = frozenset({"false", "no", "non", "0"})
 

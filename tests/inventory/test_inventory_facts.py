@@ -111,6 +111,8 @@ def test_cndp_authorisation_is_kept_as_written(tmp_path: Path) -> None:
     ("written", "message"),
     [('"' + "x" * 257 + '"', "is 257 characters long, over the limit of 256"),
      ('"A-1\\e[31m"', "contains the control character '\\x1b' at position 4"),
+     # a bidi override would show "A-1" and reorder the rest for whoever reads the report (Trojan Source)
+     ('"A-1\\u202e42-B"', "contains the control character '\\u202e' at position 4"),
      ("2024", "must be text, not a number")],
 )
 def test_bad_cndp_authorisation_is_refused(tmp_path: Path, written: str, message: str) -> None:
