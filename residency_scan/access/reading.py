@@ -16,7 +16,7 @@ from types import MappingProxyType
 from residency_scan.access.attribution import Attributor
 from residency_scan.access.auth_log import read_auth_log
 from residency_scan.access.cloudtrail import read_cloudtrail
-from residency_scan.access.files import detect_format, file_sha256
+from residency_scan.access.files import detect_format, file_sha256, refuse
 from residency_scan.access.interface import (
     AUTH_LOG,
     CLOUDTRAIL_JSON,
@@ -86,8 +86,12 @@ def read_access_logs(specs: Sequence[AccessLogSpec], inventory: Inventory, locat
     logs: list[AccessLogRef] = []
     for spec in specs:
         fmt = check_format(spec.format) if spec.format is not None else None
+        before = _version(spec.path)
         sha256 = file_sha256(spec.path)
         parsed = _parse(spec.path, fmt or detect_format(spec.path, limits), limits, year, today)
+        if _version(spec.path) != before:  # a live log: the hash would not name what was read
+            raise refuse(spec.path, "the access log changed while it was read, so its recorded hash would not "
+                                    "name what was judged", hint="copy it first (cp auth.log /tmp/) and scan the copy")
         attributed = 0
         unmatched: set[str] = set()
         for event in parsed.events:
@@ -119,6 +123,16 @@ def _check_assets(specs: Sequence[AccessLogSpec], inventory: Inventory) -> None:
     ]
     if problems:
         raise InputError(problems)
+
+
+def _version(path: Path) -> tuple[int, int, int] | None:
+    """What changes when a file is written to: size, modification time, inode (a rotated log is a new file).
+    None when it cannot be read: `file_sha256` then says why."""
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return stat.st_size, stat.st_mtime_ns, stat.st_ino
 
 
 def _parse(path: Path, fmt: str, limits: Limits, year: int, today: date | None) -> ParsedLog:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -207,3 +208,22 @@ def test_accepted_logins_that_cannot_be_read_are_counted_not_just_skipped(tmp_pa
     reading = read_access_logs([AccessLogSpec(log)], inv, locator_for(tmp_path, inv), year=YEAR)
     (ref,) = reading.logs
     assert (ref.events, ref.skipped_lines, ref.unreadable_logins) == (1, 3, 2)
+
+
+def test_a_log_written_to_while_it_is_read_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Its recorded hash would not name what was judged: an auditor could not re-verify the verdict."""
+    import residency_scan.access.reading as reading_module
+
+    inv = standard_inventory()
+    log = auth_log(tmp_path, sshd_line("Nov 25 10:00:01", "bastion-prod", "root", MA_CONFIRMED))
+    real_parse = reading_module._parse
+
+    def parse_while_a_line_arrives(*args: Any) -> Any:
+        parsed = real_parse(*args)
+        with log.open("a", encoding="utf-8") as stream:  # sshd writes a new line meanwhile
+            stream.write(sshd_line("Nov 25 10:00:09", "bastion-prod", "root", MA_CONFIRMED) + "\n")
+        return parsed
+
+    monkeypatch.setattr(reading_module, "_parse", parse_while_a_line_arrives)
+    with pytest.raises(InputError, match="changed while it was read"):
+        read_access_logs([AccessLogSpec(log)], inv, locator_for(tmp_path, inv), year=YEAR)
