@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from typer.testing import CliRunner
 
@@ -47,3 +49,23 @@ def test_scan_aws_with_an_inventory_is_a_usage_error(aws: str) -> None:
 def test_discover_with_an_unknown_region_is_a_usage_error(aws: str) -> None:
     result = runner.invoke(app, ["discover", "aws", "--regions", "paris"])
     assert result.exit_code == 2
+
+
+def test_a_partial_view_fails_the_scan_even_when_every_finding_is_accepted(aws: str, tmp_path: Path) -> None:
+    """Coverage gaps alone make `scan --aws` exit 1: every finding here is waived, so only the gap can fail it."""
+    waivers = tmp_path / "waivers.yaml"
+    waivers.write_text("version: 1\nwaivers:\n  - {id: ALL, asset: '*', rule: '*', owner: o, reason: r,\n"
+                       "     created: 2026-11-01, expires: 2027-06-30}\n", encoding="utf-8")
+    pinned = {"SOURCE_DATE_EPOCH": str(int(datetime(2026, 11, 25, tzinfo=UTC).timestamp()))}
+
+    def scan_aws(regions: str, *options: str) -> Any:
+        return runner.invoke(app, ["scan", "--aws", "--aws-regions", regions, "--aws-role-arn", ROLE_B, "--offline",
+                                   "--reproducible", "-f", "json", "--waivers", str(waivers), *options], env=pinned)
+
+    complete = scan_aws("ap-south-1")
+    assert complete.exit_code == 0, complete.output
+    assert json.loads(complete.stdout)["summary"]["violation"] == 0
+    partial = scan_aws("ap-south-1,il-central-1")  # moto lists il-central-1 as not opted in: a gap
+    assert partial.exit_code == 1
+    assert "coverage gap" in partial.stderr
+    assert scan_aws("ap-south-1,il-central-1", "--fail-on", "none").exit_code == 0
