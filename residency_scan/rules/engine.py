@@ -119,9 +119,15 @@ class Rule:
             sensitivity=listed(self.sensitivity), entity_types=listed(self.entity_types))
 
     def applies(self, kind: AssetKind, sensitivity: Sensitivity, entity_type: EntityType) -> bool:
-        return ((self.kinds is None or kind in self.kinds)
-                and (self.sensitivity is None or sensitivity in self.sensitivity)
-                and (self.entity_types is None or entity_type in self.entity_types))
+        return not self.scope_misses(kind, sensitivity, entity_type)
+
+    def scope_misses(self, kind: AssetKind, sensitivity: Sensitivity, entity_type: EntityType) -> list[str]:
+        """Why such an asset is outside the rule's `applies_to` lists, in words (empty: it is inside)."""
+        return [f"{what} '{value}' is not in applies_to.{field}"
+                for what, field, value, allowed in (("kind", "kinds", kind, self.kinds),
+                                                    ("sensitivity", "sensitivity", sensitivity, self.sensitivity),
+                                                    ("entity type", "entity_types", entity_type, self.entity_types))
+                if allowed is not None and value not in allowed]
 
     def in_scope(self, ctx: RuleContext) -> bool:
         """False only when `applies_to.when` is FALSE for the asset: an UNKNOWN fact never exempts it."""

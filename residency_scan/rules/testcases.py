@@ -136,13 +136,7 @@ def run_case(case: PackCase, pack: RulePack) -> CaseResult:
 
 def judge(rule: Rule, ctx: RuleContext) -> tuple[Outcome, str]:
     """One rule's outcome for one asset, `not-applicable` (with why) when it is out of the rule's scope."""
-    asset, entity = ctx.asset, ctx.entity
-    outside = [f"{what} '{value}' is not in applies_to.{field}"
-               for what, field, value, allowed in (("kind", "kinds", asset.kind, rule.kinds),
-                                                   ("sensitivity", "sensitivity", asset.sensitivity,
-                                                    rule.sensitivity),
-                                                   ("entity type", "entity_types", entity.type, rule.entity_types))
-               if allowed is not None and value not in allowed]
+    outside = rule.scope_misses(ctx.asset.kind, ctx.asset.sensitivity, ctx.entity.type)
     if outside:
         return Outcome.NOT_APPLICABLE, "; ".join(outside)
     if not rule.in_scope(ctx):
